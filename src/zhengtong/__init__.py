@@ -1,0 +1,1 @@
+"""政通 Zhengtong: one deployable digital-government platform."""

@@ -1,0 +1,1 @@
+"""Oversight: tasks (浙里督) · cockpit (驾驶舱)."""

@@ -1,0 +1,1 @@
+"""一网通办: guide → applications → onething · licences · reviews · payments · suggestions."""

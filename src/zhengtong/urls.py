@@ -1,0 +1,31 @@
+"""Root URL configuration: each app mounts its own pages and API under a prefix."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("zhengtong.kernel.org.api_urls")),
+    path("", include("zhengtong.kernel.ids.api_urls")),
+    path("", include("zhengtong.kernel.calendar.api_urls")),
+    path("", include("zhengtong.kernel.loops.api_urls")),
+    path("", include("zhengtong.kernel.identity.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("zhengtong.web.urls")),
+    path("account/", include("zhengtong.kernel.identity.urls")),
+    path("workspace/calendar/", include("zhengtong.kernel.calendar.urls")),
+    path("workspace/loops/", include("zhengtong.kernel.loops.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+]
+
+if settings.DEBUG:
+    # Development only: "log in as a demo user" (the view refuses too when DEBUG is off).
+    urlpatterns.append(path("dev/", include("zhengtong.kernel.identity.dev_urls")))

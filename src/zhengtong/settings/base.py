@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "zhengtong.kernel.loops",
     # shared pages and components
     "zhengtong.web",
+    # the demo province and the benchmarks
+    "zhengtong.demo",
+    "zhengtong.bench",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +182,7 @@ USE_TZ = True  # stored in UTC, shown in Asia/Shanghai
 
 STATIC_URL = "/static/"
 STATIC_ROOT = HOME_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,0 +1,40 @@
+"""`zhengtong scheduler`: periodic platform work (re-deliver due events, escalate overdue loops)."""
+
+import logging
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from zhengtong.kernel.events.public import redeliver_due
+from zhengtong.kernel.loops.public import escalate_overdue
+
+logger = logging.getLogger("zhengtong.scheduler")
+
+# (job, seconds between runs). Both jobs are idempotent, so a restart or a second scheduler is harmless.
+JOBS = ((redeliver_due, 60), (escalate_overdue, 600))
+
+
+class Command(BaseCommand):
+    help = "Run periodic jobs forever (or once with --once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run every job once and exit")
+
+    def handle(self, *args, once, **options):
+        last_run = {job: 0.0 for job, _ in JOBS}
+        while True:
+            now = time.monotonic()
+            for job, interval in JOBS:
+                if once or now - last_run[job] >= interval:
+                    close_old_connections()
+                    try:
+                        count = job()
+                        if count:
+                            logger.info("%s: %s", job.__name__, count)
+                    except Exception:  # one failing job must not stop the others
+                        logger.exception("scheduled job %s failed", job.__name__)
+                    last_run[job] = now
+            if once:
+                return
+            time.sleep(5)

@@ -5,7 +5,7 @@ import pytest
 from zhengtong.kernel.org.services import departments_create_standard, division_rows_bundled, divisions_load
 
 # Province, two cities, three counties and a township: enough for scoping and escalation.
-SMALL_PROVINCE_CODES = {"330000", "330100", "330106", "330108", "330106001", "330200", "330203"}
+SMALL_PROVINCE_CODES = {"330000", "330100", "330106", "330108", "330106004", "330200", "330203"}
 
 
 @pytest.fixture

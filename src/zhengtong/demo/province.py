@@ -264,9 +264,10 @@ def demo_accounts() -> list[DemoAccount]:
     citizen = Citizen.objects.filter(user__isnull=False).select_related("division").order_by("id").first()
     if citizen:
         accounts.append(DemoAccount("市民 citizen", citizen.user.username, citizen.name, citizen.division.name))
-    company = Company.objects.filter(user__isnull=False).order_by("id").first()
+    company = Company.objects.filter(user__isnull=False).select_related("division__parent").order_by("id").first()
     if company:
-        accounts.append(DemoAccount("企业 company", company.user.username, company.name, company.address[:12]))
+        where = f"{company.division.parent.name}{company.division.name}"
+        accounts.append(DemoAccount("企业 company", company.user.username, company.name, where))
     members = {m.user.username: m for m in StaffMember.objects.select_related("user", "department")}
     devices = {d.user_id: d for d in TOTPDevice.objects.filter(user__staff_member__isnull=False)}
     for spec in DEMO_STAFF:

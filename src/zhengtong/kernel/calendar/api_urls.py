@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .api import WorkingDeadlineApi
+
+urlpatterns = [
+    path("calendar/working-deadline", WorkingDeadlineApi.as_view(), name="calendar-working-deadline"),
+]

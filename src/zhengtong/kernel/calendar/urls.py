@@ -1,2 +1,8 @@
+from django.urls import path
+
+from . import views
+
 app_name = "calendar"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.schedule_coverage_page, name="coverage"),
+]

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from .api import IdValidateApi
+
+urlpatterns = [
+    path("ids/validate", IdValidateApi.as_view(), name="ids-validate"),
+]

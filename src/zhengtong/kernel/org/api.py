@@ -16,14 +16,14 @@ class ReferencePagination(LimitOffsetPagination):
 
 
 class DivisionListApi(generics.ListAPIView):
-    class OutputSerializer(serializers.ModelSerializer):
+    class DivisionOutputSerializer(serializers.ModelSerializer):
         parent_code = serializers.CharField(source="parent.code", default=None)
 
         class Meta:
             model = Division
             fields = ["code", "name", "level", "parent_code"]
 
-    serializer_class = OutputSerializer
+    serializer_class = DivisionOutputSerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = ReferencePagination
 
@@ -43,7 +43,7 @@ class DivisionListApi(generics.ListAPIView):
 
 
 class DepartmentListApi(generics.ListAPIView):
-    class OutputSerializer(serializers.ModelSerializer):
+    class DepartmentOutputSerializer(serializers.ModelSerializer):
         id = serializers.UUIDField(source="public_id")
         division_code = serializers.CharField(source="division.code")
 
@@ -51,7 +51,7 @@ class DepartmentListApi(generics.ListAPIView):
             model = Department
             fields = ["id", "code", "name", "kind", "division_code"]
 
-    serializer_class = OutputSerializer
+    serializer_class = DepartmentOutputSerializer
     permission_classes = [permissions.AllowAny]
     pagination_class = ReferencePagination
 

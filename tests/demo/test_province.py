@@ -100,3 +100,10 @@ def test_demo_otp_prints_the_current_code_for_demo_staff_only(built_province):
     assert out.getvalue().strip() == f"{totp(device.bin_key):06d}"
     with pytest.raises(CommandError, match="not a demo staff account"):
         call_command("demo_otp", "someone.else", stdout=StringIO())
+
+
+def test_demo_opens_assistance_cases_between_its_departments(built_province):
+    from zhengtong.kernel.loops.models import Case
+
+    states = sorted(Case.objects.filter(kind="assistance").values_list("assignee_department__code", "state"))
+    assert states == [("330100-RS", "handling"), ("330100-RS", "responded"), ("330100-SJ", "assigned")]

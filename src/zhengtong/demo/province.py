@@ -19,12 +19,14 @@ from tqdm import tqdm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhengtong.kernel.identity.models import AccountKind, Citizen, Company, CompanyKind, Gender, StaffMember, User
+from zhengtong.kernel.identity.public import actor_from_user
 from zhengtong.kernel.identity.services import staff_create
 from zhengtong.kernel.ids.public import (
     organization_code_check_char,
     resident_id_check_char,
     uscc_check_char,
 )
+from zhengtong.kernel.loops.public import case_accept, case_report, case_respond
 from zhengtong.kernel.org.models import Department, DepartmentKind, Division, DivisionLevel, Role
 from zhengtong.kernel.org.services import departments_create_standard, division_rows_bundled, divisions_load
 
@@ -157,6 +159,7 @@ class ProvinceBuilder:
         result.persons = self.build_persons(scale * PERSONS_PER_SCALE, counties, townships_by_county)
         result.companies = self.build_companies(scale * COMPANIES_PER_SCALE, counties, townships_by_county)
         result.accounts = self.build_accounts()
+        self.build_assistance_cases()
         return result
 
     def person_row(self, counties, townships_by_county) -> Citizen:
@@ -256,6 +259,25 @@ class ProvinceBuilder:
                 totp_key=demo_totp_key(self.seed, spec.username),
             )
         return demo_accounts()
+
+
+    def build_assistance_cases(self) -> None:
+        """A few 协办事项 between the two demo departments, at different steps, so the workspace
+        shows real cases. Built through the loops services, as a user would."""
+        market = actor_from_user(User.objects.get(username="hz.amr.officer"))
+        labour = actor_from_user(User.objects.get(username="hz.hrss.officer"))
+        requests = (
+            (market, labour, "核实企业参保人数", "请核实该企业近12个月社会保险参保人数，用于信用评价。", "responded"),
+            (market, labour, "协查用工备案信息", "请协助查询该企业劳动用工备案情况。", "handling"),
+            (labour, market, "提供企业登记信息", "请提供企业最新登记信息及法定代表人变更记录。", "assigned"),
+        )
+        for asker, handler, title, description, until in requests:
+            case = case_report(actor=asker, kind="assistance", title=title, description=description,
+                               assignee_department_id=handler.department_id)
+            if until in ("handling", "responded"):
+                case = case_accept(actor=handler, case=case)
+            if until == "responded":
+                case_respond(actor=handler, case=case, response="已核实：近12个月参保人数为23人。")
 
 
 def demo_accounts() -> list[DemoAccount]:

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db import models
+
 from .models import LEVEL_PREFIX_LENGTH, Department, DepartmentKind, Division, DivisionLevel, Role
 
 __all__ = [
@@ -12,8 +14,10 @@ __all__ = [
     "Role",
     "department_escalation_target",
     "department_get",
+    "departments_within_reach",
     "division_contains",
     "division_get",
+    "division_prefix",
 ]
 
 
@@ -80,3 +84,20 @@ def department_escalation_target(department_id: int) -> DepartmentRef | None:
             return _department_ref(upper)
         division = division.parent
     return None
+
+
+def division_prefix(code: str | None) -> str | None:
+    """The code prefix everything inside the division shares (33, 3301, 330106…); None if unknown."""
+    division = Division.objects.filter(code=code).only("code", "level").first() if code else None
+    return division.code[: LEVEL_PREFIX_LENGTH[DivisionLevel(division.level)]] if division else None
+
+
+def departments_within_reach(division_code: str) -> list[DepartmentRef]:
+    """Departments of the division's city and of the province: whom a department usually asks.
+
+    A request further afield goes through that level's own staff.
+    """
+    qs = Department.objects.select_related("division").filter(
+        models.Q(division__code__startswith=division_code[:4]) | models.Q(division__code=division_code[:2] + "0000")
+    )
+    return [_department_ref(d) for d in qs.order_by("division__code", "kind")]

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("zhengtong.kernel.calendar.api_urls")),
     path("", include("zhengtong.kernel.loops.api_urls")),
     path("", include("zhengtong.kernel.identity.api_urls")),
+    path("", include("zhengtong.kernel.ledger.api_urls")),
 ]
 
 urlpatterns = [

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "zhengtong.kernel.masking",
     "zhengtong.kernel.events",
     "zhengtong.kernel.loops",
+    "zhengtong.kernel.crypto",
+    "zhengtong.kernel.ledger",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks
@@ -134,6 +136,11 @@ else:
 
 # The data lake: a local folder by default, any fsspec URL in production.
 LAKE_URL = os.environ.get("LAKE_URL", (HOME_DIR / "lake").as_uri())
+
+# 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
+CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")
+# Signing keys and field-encryption keys live outside git: here, or given by the environment.
+KEYS_DIR = Path(os.environ.get("ZHENGTONG_KEYS_DIR", HOME_DIR / "keys"))
 
 # Django's tasks API; the database backend needs no broker.
 TASKS = {

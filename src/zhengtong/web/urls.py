@@ -1,2 +1,11 @@
+from django.urls import path
+
+from . import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.portal_home, name="portal-home"),
+    path("workspace/", views.workspace_home, name="workspace-home"),
+    path("large-text/", views.large_text_set, name="large-text"),
+    path("components/", views.components, name="components"),
+]

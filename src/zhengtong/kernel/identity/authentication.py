@@ -9,7 +9,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from .models import ApiClient
+from django.conf import settings
+
+from .models import AccountKind, ApiClient
 
 KEYWORD = "ApiKey"
 
@@ -56,6 +58,23 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """Session login for the API, but a staff session counts only once its second factor is verified.
+
+    A staff member signed in with a password alone (e.g. half-way through a login) must not reach
+    graded data through the API when the pages would refuse them.
+    """
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user = result[0]
+        if user.kind == AccountKind.STAFF and settings.STAFF_REQUIRE_TOTP and not user.is_verified():
+            return None
+        return result
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "identity"
-urlpatterns: list = []
+urlpatterns = [
+    path("login/", views.portal_login, name="login"),
+    path("staff/login/", views.staff_login, name="staff-login"),
+    path("logout/", views.logout_view, name="logout"),
+]

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from zhengtong.kernel.identity.models import AccountKind, Citizen, Company, CompanyKind, Gender, StaffMember, User
+from zhengtong.kernel.identity.backends import citizen_login_key
 from zhengtong.kernel.identity.public import actor_from_user
 from zhengtong.kernel.identity.services import staff_create
 from zhengtong.kernel.ids.public import (
@@ -239,7 +240,7 @@ class ProvinceBuilder:
             .first()
         )
         citizen.user = User.objects.create_user(
-            citizen.resident_id, DEMO_PASSWORD, kind=AccountKind.CITIZEN, display_name=citizen.name
+            citizen_login_key(citizen.resident_id), DEMO_PASSWORD, kind=AccountKind.CITIZEN, display_name=citizen.name
         )
         citizen.save(update_fields=["user"])
         company = Company.objects.filter(user__isnull=True, kind=CompanyKind.ENTERPRISE).order_by("id").first()
@@ -285,7 +286,7 @@ def demo_accounts() -> list[DemoAccount]:
     accounts = []
     citizen = Citizen.objects.filter(user__isnull=False).select_related("division").order_by("id").first()
     if citizen:
-        accounts.append(DemoAccount("市民 citizen", citizen.user.username, citizen.name, citizen.division.name))
+        accounts.append(DemoAccount("市民 citizen", citizen.resident_id, citizen.name, citizen.division.name))
     company = Company.objects.filter(user__isnull=False).select_related("division__parent").order_by("id").first()
     if company:
         where = f"{company.division.parent.name}{company.division.name}"

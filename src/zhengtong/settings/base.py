@@ -180,7 +180,9 @@ AXES_LOCKOUT_TEMPLATE = "identity/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
 # Axes keeps the failed form's data; a TOTP code is as secret as the password it already masks.
-AXES_SENSITIVE_PARAMETERS = ["otp_token"]
+# The typed login may be a resident ID: axes keeps it only as the account's blind-index key.
+AXES_SENSITIVE_PARAMETERS = ["otp_token", "username"]
+AXES_USERNAME_CALLABLE = "zhengtong.kernel.identity.backends.lockout_username"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

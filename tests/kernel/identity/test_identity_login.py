@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
+from zhengtong.kernel.identity.backends import lockout_username
 from zhengtong.kernel.identity.models import User
 
 from .factories import PASSWORD, RESIDENT_ID, USCC, CitizenFactory, totp_now, totp_wrong
@@ -32,7 +33,9 @@ def main_text(response) -> str:
 
 
 def failures(username: str) -> int:
-    return sum(a.failures_since_start for a in AccessAttempt.objects.filter(username=username))
+    # Axes counts under the account's key (a blind index for resident IDs), never the typed ID.
+    key = lockout_username(None, {"username": username})
+    return sum(a.failures_since_start for a in AccessAttempt.objects.filter(username=key))
 
 
 def signed_in(client) -> bool:
@@ -279,6 +282,15 @@ def test_wrong_totp_codes_count_as_failures_and_lock_the_officer_out(client, off
     )
     assert response.status_code == 429
     assert not signed_in(client)
+
+
+@pytest.mark.django_db
+def test_the_lockout_records_hold_no_resident_id(client, citizen):
+    client.post(LOGIN, {"username": RESIDENT_ID, "password": "Wrong-horse-42"})
+
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username.startswith("rid:") and RESIDENT_ID not in attempt.username
+    assert RESIDENT_ID not in attempt.post_data and "Wrong-horse-42" not in attempt.post_data
 
 
 @pytest.mark.django_db

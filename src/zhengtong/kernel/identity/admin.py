@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from zhengtong.kernel.crypto.fields import blind_index_filter
+
 from .models import ApiClient, Citizen, Company, StaffMember, User
 
 
@@ -14,8 +16,16 @@ class UserAdmin(admin.ModelAdmin):
 @admin.register(Citizen)
 class CitizenAdmin(admin.ModelAdmin):
     list_display = ["name", "gender", "birth_date", "division"]
-    search_fields = ["resident_id", "name"]
+    search_fields = ["name"]
     raw_id_fields = ["division", "user"]
+    readonly_fields = ["resident_id_index"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # The resident ID is encrypted: an exact ID is found through its blind index.
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            queryset |= self.model.objects.filter(blind_index_filter(self.model, "resident_id", search_term.strip()))
+        return queryset, may_have_duplicates
 
 
 @admin.register(Company)

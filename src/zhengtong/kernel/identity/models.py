@@ -8,6 +8,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.kernel.crypto.fields import BlindIndexField, EncryptedTextField, normalize_upper
+
+# Blind-index purposes: each gets its own key, so the same ID indexed in two places does not link.
+RESIDENT_ID_INDEX_PURPOSE = "identity.citizen.resident_id"
+CITIZEN_LOGIN_PURPOSE = "identity.user.citizen_login"
+
 
 class AccountKind(models.TextChoices):
     CITIZEN = "citizen", _("Citizen")
@@ -34,8 +40,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     """账号: the login of a citizen (by resident ID), a company (by USCC) or a staff member."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # Resident ID for citizens, unified social credit code for companies, login name for staff.
-    username = models.CharField(_("login name"), max_length=64, unique=True)
+    # Companies log in by their (public) unified social credit code and staff by a login name.
+    # A citizen's login is a blind index of the resident ID ("rid:…"), never the ID itself.
+    username = models.CharField(_("login name"), max_length=96, unique=True)
     kind = models.CharField(_("account kind"), max_length=16, choices=AccountKind.choices)
     display_name = models.CharField(_("display name"), max_length=128, blank=True)
     is_active = models.BooleanField(default=True)
@@ -64,14 +71,18 @@ class Citizen(models.Model):
     """自然人: a person with real-name attributes; may or may not have a login."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    resident_id = models.CharField(_("resident ID number"), max_length=18, unique=True)
+    # Encrypted at rest (SM4-GCM); found by the keyed blind index, which also keeps it unique.
+    resident_id = EncryptedTextField(_("resident ID number"))
+    resident_id_index = BlindIndexField(
+        source="resident_id", purpose=RESIDENT_ID_INDEX_PURPOSE, normalize=normalize_upper, unique=True
+    )
     name = models.CharField(_("name"), max_length=64)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("date of birth"))
     # The county of household registration (the first six digits of the resident ID at issue).
     division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    mobile = models.CharField(_("mobile"), max_length=11, blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    mobile = EncryptedTextField(_("mobile"), blank=True)
     user = models.OneToOneField(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="citizen")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

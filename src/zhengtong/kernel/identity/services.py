@@ -10,7 +10,7 @@ from zhengtong.kernel.org.models import Department, Division
 from zhengtong.kernel.org.services import position_get_or_create
 
 from .authentication import api_key_hash
-from .backends import normalise_login_name
+from .backends import citizen_login_key, normalise_login_name
 from .models import AccountKind, ApiClient, Citizen, Company, StaffMember, User
 
 
@@ -30,7 +30,7 @@ def citizen_create(
     user = None
     if password is not None:
         user = User.objects.create_user(
-            normalise_login_name(resident_id), password, kind=AccountKind.CITIZEN, display_name=name
+            citizen_login_key(resident_id), password, kind=AccountKind.CITIZEN, display_name=name
         )
     return Citizen.objects.create(
         resident_id=resident_id.upper(),

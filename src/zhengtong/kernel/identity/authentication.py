@@ -5,6 +5,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -90,3 +91,9 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`ApiKey zt_<prefix>_<secret>`, issued to a registered API client.",
         }
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The session cookie scheme, for the second-factor-aware session authentication."""
+
+    target_class = "zhengtong.kernel.identity.authentication.VerifiedSessionAuthentication"

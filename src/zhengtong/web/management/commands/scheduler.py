@@ -7,12 +7,19 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from zhengtong.kernel.events.public import redeliver_due
+from zhengtong.kernel.ledger.public import ledger_publish_tree_head_job, ledger_sequence
 from zhengtong.kernel.loops.public import escalate_overdue
 
 logger = logging.getLogger("zhengtong.scheduler")
 
-# (job, seconds between runs). Both jobs are idempotent, so a restart or a second scheduler is harmless.
-JOBS = ((redeliver_due, 60), (escalate_overdue, 600))
+# (job, seconds between runs). Every job is idempotent, so a restart or a second scheduler is harmless.
+# Ledger entries are sequenced after each commit by a task; the sweep here bounds the merge delay.
+JOBS = (
+    (ledger_sequence, 10),
+    (ledger_publish_tree_head_job, 60),
+    (redeliver_due, 60),
+    (escalate_overdue, 600),
+)
 
 
 class Command(BaseCommand):

@@ -1,0 +1,121 @@
+"""Canonical JSON for ledger leaves and tree heads: the exact bytes that get hashed and signed.
+
+The subset of RFC 8785 (JSON Canonicalization Scheme) that a log needs, with no Django import so
+the standalone auditor can use it:
+
+- object keys sorted by their UTF-16 code units (RFC 8785 §3.2.3; Python's default sort uses code
+  points, which differs for keys mixing astral characters with U+E000-U+FFFF);
+- no insignificant whitespace, UTF-8, strings escaped exactly as ECMAScript's JSON.stringify does
+  (which is what ``json.dumps(..., ensure_ascii=False)`` produces);
+- integers only, within ±(2**53 - 1), and no floats: RFC 8785 formats numbers as ECMAScript does,
+  and refusing floats is simpler and safer than reproducing that (an amount goes in as a string or
+  in fen, never as a binary fraction a verifier in another language might print differently).
+"""
+
+import json
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class CanonicalJsonError(ValueError):
+    """The value cannot be written as canonical JSON exactly as given."""
+
+
+# One encoder for every call: json.dumps with non-default options builds a new one each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_SORTING_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def canonical_json(value) -> str:
+    """The canonical JSON text of value (a dict, list, str, int, bool or None, nested)."""
+    try:
+        needs_utf16_order = _quick_check(value)
+    except _NotCanonical:
+        _canonical(value, "value")  # walks again, slowly, to say exactly where and why
+        raise
+    if needs_utf16_order:
+        return _ENCODER.encode(_canonical(value, "value"))
+    # No key holds a character at or above U+D800, so code-point order (sort_keys) is UTF-16 order.
+    return _SORTING_ENCODER.encode(value)
+
+
+class _NotCanonical(CanonicalJsonError):
+    pass
+
+
+def _quick_check(value) -> bool:
+    """Raise _NotCanonical unless value is canonical-JSON-able; True if a key needs UTF-16 ordering.
+
+    The ledger's hot path: exact types are tested first, and no paths or messages are built here
+    (see _canonical for those).
+    """
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return False
+    if kind is dict:
+        special = False
+        for key, item in value.items():
+            if type(key) is not str and not isinstance(key, str):
+                raise _NotCanonical
+            if key and max(key) >= "\ud800":
+                special = True
+            if _quick_check(item):
+                special = True
+        return special
+    if kind is list:
+        special = False
+        for item in value:
+            if _quick_check(item):
+                special = True
+        return special
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return False
+        raise _NotCanonical
+    if isinstance(value, (str, bool)):
+        return False
+    if isinstance(value, dict):
+        return _quick_check(dict(value))
+    if isinstance(value, list):
+        return _quick_check(list(value))
+    raise _NotCanonical
+
+
+def canonical_json_bytes(value) -> bytes:
+    try:
+        return canonical_json(value).encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate (e.g. "\ud800") has no UTF-8 form; RFC 8785 refuses it too.
+        raise CanonicalJsonError(f"the value holds a character UTF-8 cannot encode: {error.reason}") from error
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _canonical(value, path: str):
+    """Check value and return it with every object's keys in canonical order."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            raise CanonicalJsonError(
+                f"{path} is {value}, beyond ±(2**53 - 1) where JSON numbers stay exact; send it as a string"
+            )
+        return value
+    if isinstance(value, float):
+        raise CanonicalJsonError(
+            f"{path} is the float {value!r}; the ledger takes no floats (send a string or an integer in "
+            "the smallest unit) so that every verifier prints the same digits"
+        )
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise CanonicalJsonError(f"{path} has the key {key!r}; JSON object keys must be strings")
+        return {key: _canonical(value[key], f"{path}[{key!r}]") for key in sorted(value, key=_utf16_key)}
+    if isinstance(value, list):
+        return [_canonical(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise CanonicalJsonError(
+        f"{path} is a {type(value).__name__} ({value!r:.80}), which is not JSON; send a string, integer, "
+        "boolean, None, list or dict (e.g. str(uuid), date.isoformat())"
+    )

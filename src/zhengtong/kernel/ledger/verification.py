@@ -1,0 +1,340 @@
+"""`zhengtong ledger verify`: recompute the whole log from its leaf bodies and compare with what is stored.
+
+One pass over the leaves in index order, in O(log n) memory:
+
+- each body is re-hashed and compared with the stored leaf hash (an edited body or hash), checked
+  to be canonical JSON, and its id, kind, subject, actor and time compared with the columns;
+- indexes must run 0, 1, 2… with no gap (a deleted leaf) up to the recorded size and no further
+  (an inserted leaf);
+- the tree is rebuilt from the re-hashed bodies and every perfect subtree it completes is compared
+  with the stored node (an edited node; and an edited, inserted, deleted or reordered leaf changes
+  the nodes above it); stored nodes the tree does not have are counted;
+- every signed tree head is checked against the rebuilt root at its size and its signature against
+  the ledger's key (an edited tree head; a tree head beyond the last leaf means a truncated log).
+
+The log may keep growing while this runs: leaves and tree heads beyond the size read at the start
+are judged against the size read at the end.
+"""
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.kernel.crypto.public import Signature, verify_signature
+
+from . import auditor, merkle, storage
+from .canonical_json import CanonicalJsonError, canonical_json
+from .errors import _render_lazy
+from .models import LedgerLeaf, LedgerNode, SignedTreeHead
+from .services import LEAF_BODY_VERSION, leaf_body
+
+PAGE = 5000
+NODE_CHECK_CHUNK = 900  # positions per IN (...) query, under every backend's parameter limit
+MAX_LISTED_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str | Promise
+    params: dict[str, Any]
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclass
+class VerificationReport:
+    hash_algorithm: str = ""
+    leaves: int = 0
+    pending: int = 0
+    nodes: int = 0
+    tree_heads: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def add(self, code: str, template: str | Promise, **params: Any) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_LISTED_PROBLEMS:
+            self.problems.append(Problem(code=code, message=_render_lazy(template, params), params=params))
+
+    def codes(self) -> list[str]:
+        return [problem.code for problem in self.problems]
+
+
+def _leaf_pages(start_size: int) -> Iterator[tuple]:
+    after = -1
+    while True:
+        page = list(
+            LedgerLeaf.objects.filter(leaf_index__gt=after, leaf_index__lt=start_size)
+            .order_by("leaf_index")
+            .values_list("leaf_index", "public_id", "kind", "subject", "actor", "created_at", "body", "leaf_hash")[
+                :PAGE
+            ]
+        )
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1][0]
+
+
+def _head_pages(max_size: int) -> Iterator[SignedTreeHead]:
+    after = -1
+    while True:
+        page = list(SignedTreeHead.objects.filter(tree_size__gt=after, tree_size__lte=max_size).order_by("tree_size")[:PAGE])
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1].tree_size
+
+
+def _check_body(report: VerificationReport, row: tuple, digest: Callable[[bytes], bytes], pending: bool) -> bytes:
+    """Check one leaf's body against its columns; return the leaf hash its body gives."""
+    index, public_id, kind, subject, actor, created_at, body, stored_hash = row
+    where = {"leaf_index": index, "leaf_id": public_id}
+    recomputed = digest(b"\x00" + body.encode("utf-8"))
+    if recomputed != bytes(stored_hash):
+        if pending:
+            report.add(
+                "pending.hash_mismatch",
+                _("Pending entry %(leaf_id)s: its body does not hash to its stored leaf hash (body or hash edited)"),
+                **where,
+            )
+        else:
+            report.add(
+                "leaf.hash_mismatch",
+                _("Leaf %(leaf_index)s (%(leaf_id)s): its body does not hash to its stored leaf hash (body or hash edited)"),
+                **where,
+            )
+    try:
+        parsed = json.loads(body)
+        canonical = canonical_json(parsed) == body
+    except (ValueError, CanonicalJsonError):
+        parsed, canonical = None, False
+    expected = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("payload"), dict):
+        try:
+            expected = leaf_body(
+                leaf_id=public_id, kind=kind, subject=subject, actor=actor, created_at=created_at, payload=parsed["payload"]
+            )
+        except CanonicalJsonError:
+            expected = None
+    if not canonical or not isinstance(parsed, dict) or parsed.get("version") != LEAF_BODY_VERSION:
+        report.add(
+            "leaf.not_canonical",
+            _("Leaf %(leaf_index)s (%(leaf_id)s): its body is not a canonical JSON leaf body"),
+            **where,
+        )
+    elif expected != body:
+        fields = [
+            name
+            for name, value in (
+                ("id", str(public_id)),
+                ("kind", kind),
+                ("subject", subject),
+                ("actor", actor),
+            )
+            if parsed.get(name) != value
+        ] or ["created_at"]
+        report.add(
+            "leaf.column_mismatch",
+            _("Leaf %(leaf_index)s (%(leaf_id)s): the %(columns)s column does not match its body"),
+            columns=", ".join(fields),
+            **where,
+        )
+    return recomputed
+
+
+class _NodeChecker:
+    """Compares the nodes the rebuilt tree completes with the stored ones, a chunk at a time."""
+
+    def __init__(self, report: VerificationReport):
+        self.report = report
+        self.expected: dict[int, bytes] = {}
+        self.checked = 0
+
+    def add(self, level: int, index: int, value: bytes) -> None:
+        self.expected[merkle.position(level, index)] = value
+        if len(self.expected) >= NODE_CHECK_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.expected:
+            return
+        stored = {
+            pos: bytes(value)
+            for pos, value in LedgerNode.objects.filter(position__in=list(self.expected)).values_list("position", "hash")
+        }
+        for pos, value in sorted(self.expected.items()):
+            level, index = merkle.subtree_of_position(pos)
+            if pos not in stored:
+                self.report.add(
+                    "node.missing",
+                    _("Stored node (level %(level)s, index %(index)s) is missing"),
+                    level=level,
+                    index=index,
+                )
+            elif stored[pos] != value:
+                self.report.add(
+                    "node.mismatch",
+                    _(
+                        "Stored node (level %(level)s, index %(index)s) does not match the leaves under it "
+                        "(node edited, or leaves edited, inserted, deleted or reordered)"
+                    ),
+                    level=level,
+                    index=index,
+                )
+        self.checked += len(self.expected)
+        self.expected.clear()
+
+
+def _check_head(
+    report: VerificationReport, head: SignedTreeHead, root: bytes, algorithm: str, previous: SignedTreeHead | None
+) -> None:
+    where = {"tree_size": head.tree_size}
+    if head.hash_algorithm != algorithm:
+        report.add(
+            "head.algorithm",
+            _("Tree head %(tree_size)s names the hash algorithm %(algorithm)s; the log uses %(log_algorithm)s"),
+            algorithm=head.hash_algorithm,
+            log_algorithm=algorithm,
+            **where,
+        )
+    if bytes(head.root_hash) != root:
+        report.add(
+            "head.root_mismatch",
+            _("Tree head %(tree_size)s: its root does not match the leaves (leaves or tree head edited)"),
+            **where,
+        )
+    signed = auditor.tree_head_signed_bytes(
+        tree_size=head.tree_size,
+        root_hash=bytes(head.root_hash),
+        timestamp=head.timestamp_ms,
+        hash_algorithm=head.hash_algorithm,
+    )
+    signature = Signature(algorithm=head.signature_algorithm, key_id=head.key_id, value=bytes(head.signature))
+    if not verify_signature(signed, signature):
+        report.add(
+            "head.signature",
+            _("Tree head %(tree_size)s: its signature does not verify with key %(key_id)s (tree head edited)"),
+            key_id=head.key_id,
+            **where,
+        )
+    if previous is not None and head.timestamp_ms < previous.timestamp_ms:
+        report.add(
+            "head.timestamp",
+            _("Tree head %(tree_size)s is timestamped before the smaller tree head %(previous)s"),
+            previous=previous.tree_size,
+            **where,
+        )
+
+
+def ledger_verify(*, progress: Callable[[int], None] | None = None) -> VerificationReport:
+    """Check everything stored against everything else; the report lists each problem found."""
+    state = storage.state_get()
+    start_size = state.tree_size if state else 0
+    algorithm = storage.log_hash_algorithm(state)
+    digest = storage.digest_function(algorithm)
+    report = VerificationReport(hash_algorithm=algorithm)
+    nodes = _NodeChecker(report)
+    edge = merkle.CompactRange.empty(digest)
+    heads = _head_pages(start_size)
+    head = next(heads, None)
+    previous_head = None
+    gap = False
+
+    def check_heads_at(size: int) -> None:
+        nonlocal head, previous_head
+        while head is not None and head.tree_size == size:
+            _check_head(report, head, edge.root(), algorithm, previous_head)
+            report.tree_heads += 1
+            previous_head, head = head, next(heads, None)
+
+    check_heads_at(0)
+    expected_index = 0
+    for row in _leaf_pages(start_size):
+        index = row[0]
+        if index != expected_index:
+            report.add(
+                "leaf.gap",
+                _("Leaves %(first)s to %(last)s are missing (deleted?); nodes and tree heads after them are not checked"),
+                first=expected_index,
+                last=index - 1,
+            )
+            gap = True
+        expected_index = index + 1
+        leaf_hash_ = _check_body(report, row, digest, pending=False)
+        report.leaves += 1
+        if not gap:
+            for level, node_index, value in edge.append(leaf_hash_):
+                nodes.add(level, node_index, value)
+            check_heads_at(edge.size)
+        if progress and report.leaves % PAGE == 0:
+            progress(report.leaves)
+    nodes.flush()
+    report.nodes = nodes.checked
+
+    # Stored nodes are counted before the state is read: the sequencer writes nodes and size in one
+    # transaction, so a healthy log never has more nodes than its size at any later moment implies.
+    stored_nodes = LedgerNode.objects.count()
+    # What lies beyond the starting size is judged by the state at the end (the log may have grown).
+    end_state = storage.state_get()
+    end_size = end_state.tree_size if end_state else 0
+    if not gap:
+        if expected_index < start_size:
+            report.add(
+                "log.truncated",
+                _("The log records %(size)s leaves but holds only %(count)s (truncated, or leaves deleted)"),
+                size=start_size,
+                count=expected_index,
+            )
+        # Tree heads of sizes the leaves never reached.
+        stale_heads = [head, *heads] if head is not None else []
+        expected_nodes = end_size - end_size.bit_count()
+        if stored_nodes > expected_nodes:
+            report.add(
+                "node.extra",
+                _("%(count)s stored nodes belong to no subtree of the log (inserted?)"),
+                count=stored_nodes - expected_nodes,
+            )
+    else:
+        stale_heads = []
+    stale_heads += list(SignedTreeHead.objects.filter(tree_size__gt=max(start_size, end_size)).order_by("tree_size"))
+    for stale in stale_heads:
+        report.add(
+            "head.beyond_log",
+            _("Tree head %(tree_size)s is beyond the log's %(size)s leaves (log truncated)"),
+            tree_size=stale.tree_size,
+            size=expected_index,
+        )
+    beyond = LedgerLeaf.objects.filter(leaf_index__gte=end_size).order_by("leaf_index").values_list(
+        "leaf_index", flat=True
+    )
+    for index in beyond[:MAX_LISTED_PROBLEMS]:
+        report.add(
+            "leaf.beyond_size",
+            _("Leaf %(leaf_index)s lies beyond the log's recorded size %(size)s (inserted?)"),
+            leaf_index=index,
+            size=end_size,
+        )
+    for *row, leaf_algorithm in (
+        LedgerLeaf.objects.filter(leaf_index__isnull=True)
+        .order_by("id")
+        .values_list(
+            "leaf_index", "public_id", "kind", "subject", "actor", "created_at", "body", "leaf_hash", "hash_algorithm"
+        )
+        .iterator(chunk_size=PAGE)
+    ):
+        # A pending leaf carries the algorithm it was hashed with; the sequencer rehashes it if that
+        # is not the log's.
+        _check_body(report, tuple(row), storage.digest_function(leaf_algorithm), pending=True)
+        report.pending += 1
+    return report

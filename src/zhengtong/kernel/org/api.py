@@ -29,6 +29,7 @@ class DivisionListApi(generics.ListAPIView):
 
     @extend_schema(
         summary="行政区划 Administrative divisions (GB/T 2260)",
+        tags=["org"],
         parameters=[
             OpenApiParameter("parent", OpenApiTypes.STR, description="only the children of this division code"),
             OpenApiParameter("level", OpenApiTypes.STR, enum=["province", "city", "county", "township"]),
@@ -57,6 +58,7 @@ class DepartmentListApi(generics.ListAPIView):
 
     @extend_schema(
         summary="部门 Departments",
+        tags=["org"],
         parameters=[
             OpenApiParameter("division", OpenApiTypes.STR, description="division code"),
             OpenApiParameter("kind", OpenApiTypes.STR),

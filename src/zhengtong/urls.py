@@ -12,6 +12,9 @@ api_v1 = [
     path("", include("zhengtong.kernel.loops.api_urls")),
     path("", include("zhengtong.kernel.identity.api_urls")),
     path("", include("zhengtong.kernel.ledger.api_urls")),
+    path("", include("zhengtong.data.catalog.api_urls")),
+    path("", include("zhengtong.data.ingest.api_urls")),
+    path("", include("zhengtong.data.quality.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +22,9 @@ urlpatterns = [
     path("account/", include("zhengtong.kernel.identity.urls")),
     path("workspace/calendar/", include("zhengtong.kernel.calendar.urls")),
     path("workspace/loops/", include("zhengtong.kernel.loops.urls")),
+    path("workspace/catalog/", include("zhengtong.data.catalog.urls")),
+    path("workspace/ingest/", include("zhengtong.data.ingest.urls")),
+    path("workspace/quality/", include("zhengtong.data.quality.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -67,6 +67,11 @@ INSTALLED_APPS = [
     "zhengtong.kernel.loops",
     "zhengtong.kernel.crypto",
     "zhengtong.kernel.ledger",
+    "zhengtong.kernel.search",
+    # public data platform
+    "zhengtong.data.catalog",
+    "zhengtong.data.ingest",
+    "zhengtong.data.quality",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

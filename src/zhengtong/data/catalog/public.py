@@ -1,0 +1,203 @@
+"""What other modules may use of the catalog: frozen references, not ORM rows.
+
+ingest validates loads against `schema_current()` and `rules_for()`; quality and the sharing and
+open-data modules read datasets through `dataset_get()`. Who may load data into a dataset is
+decided by `access_dataset_for_load()`.
+"""
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+from uuid import UUID
+
+from django.core.exceptions import PermissionDenied
+
+from zhengtong.kernel.identity.public import Actor
+from zhengtong.kernel.org.public import Role
+
+from .models import Dataset, QualityRule, RuleKind, TableSchema
+
+__all__ = [
+    "DatasetRef",
+    "FieldSpec",
+    "RuleKind",
+    "RuleSpec",
+    "SchemaSpec",
+    "access_dataset_for_load",
+    "dataset_get",
+    "rules_for",
+    "schema_current",
+]
+
+# Domain types a schema field may declare, and the validity rule each implies.
+DOMAIN_TYPE_RULES = {
+    "resident_id": RuleKind.RESIDENT_ID,
+    "uscc": RuleKind.USCC,
+    "mobile": RuleKind.MOBILE,
+    "division_code": RuleKind.DIVISION_CODE,
+    "cn_date": RuleKind.DATE,
+}
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    id: int
+    public_id: UUID
+    resource_code: str
+    title: str
+    owner_department_id: int
+    update_cycle: str
+    grade: str
+    sensitivity: str
+    share_type: str
+    open_type: str
+    status: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str  # Frictionless type: string, integer, number, boolean, date, datetime…
+    title: str = ""
+    required: bool = False
+    unique: bool = False
+    pattern: str | None = None
+    enum: tuple[Any, ...] | None = None
+    minimum: Any = None
+    maximum: Any = None
+    format: str | None = None  # e.g. a date format "%Y年%m月%d日"
+    domain_type: str | None = None  # resident_id, uscc, division_code, mobile, cn_date
+    masking_kind: str | None = None  # a kernel.masking FieldKind
+
+
+@dataclass(frozen=True)
+class SchemaSpec:
+    dataset_id: int
+    version: int
+    fields: tuple[FieldSpec, ...]
+    primary_key: tuple[str, ...] = ()
+    missing_values: tuple[str, ...] = ("",)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    kind: str  # a RuleKind value
+    field: str = ""
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    description: str = ""
+    derived: bool = False  # implied by the schema rather than declared
+
+
+def _dataset_ref(dataset: Dataset) -> DatasetRef:
+    return DatasetRef(
+        dataset.id, dataset.public_id, dataset.resource_code, dataset.title, dataset.owner_department_id,
+        dataset.update_cycle, dataset.grade, dataset.sensitivity, dataset.share_type, dataset.open_type,
+        dataset.status,
+    )
+
+
+def dataset_get(*, resource_code: str | None = None, public_id: UUID | str | None = None,
+                dataset_id: int | None = None) -> DatasetRef | None:
+    """A dataset by one of its identifiers, without an access check (for module-internal use)."""
+    lookup = {"resource_code": resource_code, "public_id": public_id, "id": dataset_id}
+    lookup = {k: v for k, v in lookup.items() if v is not None}
+    dataset = Dataset.objects.filter(**lookup).first() if lookup else None
+    return _dataset_ref(dataset) if dataset else None
+
+
+def access_dataset_for_load(*, actor: Actor, resource_code: str) -> DatasetRef:
+    """The dataset, if the actor may load data into it: a data officer of the owner department,
+    a system actor (the platform's own jobs, the demo) or a superuser. PermissionDenied otherwise,
+    also when the dataset does not exist (so the answer tells nothing about other departments)."""
+    dataset = dataset_get(resource_code=resource_code)
+    allowed = dataset is not None and (
+        actor.is_superuser
+        or actor.kind == "system"
+        or (actor.is_staff_member and actor.department_id == dataset.owner_department_id
+            and actor.has_role(Role.DATA_OFFICER))
+        or (actor.kind == "api_client" and actor.department_id == dataset.owner_department_id
+            and "ingest:write" in actor.roles)
+    )
+    if not allowed:
+        raise PermissionDenied(f"may not load data into {resource_code}")
+    return dataset
+
+
+def _field_spec(descriptor: Mapping[str, Any]) -> FieldSpec:
+    constraints = descriptor.get("constraints", {})
+    enum = constraints.get("enum")
+    return FieldSpec(
+        name=descriptor["name"],
+        type=descriptor.get("type", "string"),
+        title=descriptor.get("title", ""),
+        required=bool(constraints.get("required", False)),
+        unique=bool(constraints.get("unique", False)),
+        pattern=constraints.get("pattern"),
+        enum=tuple(enum) if enum is not None else None,
+        minimum=constraints.get("minimum"),
+        maximum=constraints.get("maximum"),
+        format=descriptor.get("format"),
+        domain_type=descriptor.get("domainType"),
+        masking_kind=descriptor.get("maskingKind"),
+    )
+
+
+def schema_spec(schema: TableSchema) -> SchemaSpec:
+    descriptor = schema.descriptor
+    primary_key = descriptor.get("primaryKey") or ()
+    if isinstance(primary_key, str):
+        primary_key = (primary_key,)
+    return SchemaSpec(
+        dataset_id=schema.dataset_id,
+        version=schema.version,
+        fields=tuple(_field_spec(f) for f in descriptor.get("fields", [])),
+        primary_key=tuple(primary_key),
+        missing_values=tuple(descriptor.get("missingValues", [""])),
+    )
+
+
+def schema_current(dataset_id: int) -> SchemaSpec | None:
+    """The newest schema version of the dataset; None if it has none yet."""
+    schema = TableSchema.objects.filter(dataset_id=dataset_id).order_by("-version").first()
+    return schema_spec(schema) if schema else None
+
+
+def rules_for(dataset_id: int) -> list[RuleSpec]:
+    """Every rule a load of the dataset is checked against: derived from the schema, then declared.
+
+    Derived codes are "<kind>:<field>" (e.g. "required:name", "resident_id:id_number").
+    """
+    rules: list[RuleSpec] = []
+    schema = schema_current(dataset_id)
+    for f in schema.fields if schema else ():
+        if f.required:
+            rules.append(RuleSpec(f"required:{f.name}", RuleKind.REQUIRED, f.name, derived=True))
+        if f.unique or (schema.primary_key == (f.name,)):
+            rules.append(RuleSpec(f"unique:{f.name}", RuleKind.UNIQUE, f.name, derived=True))
+        if f.pattern:
+            rules.append(RuleSpec(f"pattern:{f.name}", RuleKind.PATTERN, f.name,
+                                  MappingProxyType({"regex": f.pattern}), derived=True))
+        if f.enum is not None:
+            rules.append(RuleSpec(f"enum:{f.name}", RuleKind.ENUM, f.name,
+                                  MappingProxyType({"values": list(f.enum)}), derived=True))
+        if f.minimum is not None or f.maximum is not None:
+            rules.append(RuleSpec(f"range:{f.name}", RuleKind.RANGE, f.name,
+                                  MappingProxyType({"minimum": f.minimum, "maximum": f.maximum}), derived=True))
+        if f.type in ("date", "datetime") or f.domain_type == "cn_date":
+            rules.append(RuleSpec(f"date:{f.name}", RuleKind.DATE, f.name,
+                                  MappingProxyType({"format": f.format}), derived=True))
+        if f.domain_type in DOMAIN_TYPE_RULES and DOMAIN_TYPE_RULES[f.domain_type] != RuleKind.DATE:
+            kind = DOMAIN_TYPE_RULES[f.domain_type]
+            rules.append(RuleSpec(f"{kind}:{f.name}", kind, f.name, derived=True))
+    if len(schema.primary_key if schema else ()) > 1:
+        rules.append(RuleSpec("unique:" + "+".join(schema.primary_key), RuleKind.UNIQUE, "",
+                              MappingProxyType({"fields": list(schema.primary_key)}), derived=True))
+    for rule in QualityRule.objects.filter(dataset_id=dataset_id, is_active=True).order_by("code"):
+        rules.append(RuleSpec(rule.code, rule.kind, rule.field, MappingProxyType(dict(rule.params)),
+                              rule.description))
+    return rules

@@ -82,6 +82,7 @@ def workspace_home(request):
         # In the order the roles are defined, so the list reads the same on every visit.
         "role_labels": [role.label for role in Role if role.value in actor.roles],
         "case_summary": case_summary_for_department(department.id) if department else None,
+        "is_big_data_admin": actor.is_superuser or actor.has_role(Role.BIG_DATA_ADMIN),
     }
     return render(request, "web/workspace_home.html", context)
 

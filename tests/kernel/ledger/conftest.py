@@ -7,6 +7,7 @@ from asgiref.local import Local
 from django.core.management import call_command
 from django.utils.translation import trans_real
 
+from zhengtong.kernel.ledger.models import LedgerLeaf, LedgerRange
 from zhengtong.kernel.ledger.public import LedgerEntry, ledger_append_many, ledger_sequence
 
 LOCALE = Path(__file__).resolve().parents[3] / "src" / "zhengtong" / "kernel" / "ledger" / "locale"
@@ -77,3 +78,36 @@ def run_worker():
 
     return run
 
+
+
+def leaf_ids_by_index() -> list[int]:
+    """The database ids of the sequenced leaves in index order, read from the stored ranges."""
+    ids: list[int] = []
+    for first_index, first_leaf_id, count in LedgerRange.objects.order_by("first_index").values_list(
+        "first_index", "first_leaf_id", "leaf_count"
+    ):
+        assert first_index == len(ids), "the stored ranges leave a gap"
+        ids += range(first_leaf_id, first_leaf_id + count)
+    return ids
+
+
+def leaves_by_index() -> list[LedgerLeaf]:
+    ids = leaf_ids_by_index()
+    rows = LedgerLeaf.objects.in_bulk(ids)
+    return [rows[leaf_id] for leaf_id in ids]
+
+
+def leaf_at(index: int) -> LedgerLeaf:
+    return LedgerLeaf.objects.get(pk=leaf_ids_by_index()[index])
+
+
+def bodies_by_index() -> list[bytes]:
+    return [leaf.body.encode() for leaf in leaves_by_index()]
+
+
+def rewrite_ranges(leaf_ids: list[int]) -> None:
+    """Store `leaf_ids` as the log's leaves 0, 1, 2…, as someone editing the database would."""
+    LedgerRange.objects.all().delete()
+    LedgerRange.objects.bulk_create(
+        LedgerRange(first_index=index, first_leaf_id=leaf_id, leaf_count=1) for index, leaf_id in enumerate(leaf_ids)
+    )

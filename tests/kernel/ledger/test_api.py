@@ -14,6 +14,7 @@ from zhengtong.kernel.ledger.models import LedgerLeaf
 from zhengtong.kernel.ledger.public import ledger_publish_tree_head, leaf_get
 
 from . import rfc9162_reference as ref
+from .conftest import bodies_by_index
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_tree_head(client, published):
 
 def test_inclusion_and_consistency_proofs_verify_with_the_auditor(client, published, make_log):
     ids, old_head = published
-    bodies = [b.encode() for b in LedgerLeaf.objects.order_by("leaf_index").values_list("body", flat=True)]
+    bodies = bodies_by_index()
     proof = client.get(f"/api/v1/ledger/proof/inclusion?leaf={ids[6]}").json()
     assert proof == {
         "leaf_index": 6,

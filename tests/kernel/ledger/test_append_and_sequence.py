@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
 from zhengtong.kernel.crypto.public import digest
+from zhengtong.kernel.ledger.merkle import position
 from zhengtong.kernel.ledger.models import LedgerLeaf, LedgerNode, LedgerState
 from zhengtong.kernel.ledger.public import (
     LedgerEntryError,
@@ -22,7 +23,7 @@ from zhengtong.kernel.ledger.public import (
     ledger_size,
 )
 
-from .conftest import entries
+from .conftest import entries, leaves_by_index
 
 
 class Boom(Exception):
@@ -52,9 +53,7 @@ def test_a_thousand_appends_in_one_transaction_queue_one_task():
             ledger_append(kind="data.read", subject=f"s{number}", actor="a", payload={})
     assert DBTaskResult.objects.filter(task_path__endswith="ledger_sequence_task").count() == 1
     assert ledger_sequence(max_batch=300) == 1000
-    assert list(LedgerLeaf.objects.order_by("leaf_index").values_list("subject", flat=True)) == [
-        f"s{number}" for number in range(1000)
-    ]
+    assert [leaf.subject for leaf in leaves_by_index()] == [f"s{number}" for number in range(1000)]
 
 
 def test_the_leaf_body_is_canonical_json_of_the_entry_and_its_hash_covers_it(db):
@@ -98,8 +97,8 @@ def test_sequencing_gives_consecutive_indexes_in_arrival_order_and_stores_comple
     assert [leaf_get(leaf_id=leaf_id).leaf_index for leaf_id in first + second] == list(range(11))
     assert LedgerState.objects.get().tree_size == 11
     assert LedgerState.objects.get().hash_algorithm == "sm3"
-    # 11 = 8 + 2 + 1: the levels >= 1 complete subtrees are 5 + 2 + 1 + 1 of them (11 - popcount 3).
-    assert LedgerNode.objects.count() == 8
+    # Subtrees of 8 leaves and more are stored (merkle.STORED_MIN_LEVEL): of 11 leaves, [0, 8) only.
+    assert list(LedgerNode.objects.values_list("position", flat=True)) == [position(3, 0)]
 
 
 def test_the_sequencer_rehashes_a_pending_leaf_with_the_logs_algorithm(db, settings):
@@ -148,20 +147,31 @@ def test_concurrent_appenders_and_sequencers_neither_deadlock_nor_collide(tmp_pa
     assert len(appended) == len(set(appended)) == 400
 
     # The processes' last sequencing may have finished before the last append committed.
-    check = (
-        "from zhengtong.kernel.ledger.public import ledger_sequence; ledger_sequence();"
-        "from zhengtong.kernel.ledger.models import LedgerLeaf, LedgerNode, LedgerState;"
-        "import json; print(json.dumps([sorted(LedgerLeaf.objects.values_list('leaf_index', flat=True)),"
-        " LedgerState.objects.get().tree_size, LedgerNode.objects.count()]))"
-    )
+    check = """
+import json
+import django
+django.setup()
+from zhengtong.kernel.ledger.public import ledger_sequence, ledger_verify
+ledger_sequence()
+from zhengtong.kernel.ledger.models import LedgerLeaf, LedgerNode, LedgerState
+from tests.kernel.ledger.conftest import leaves_by_index
+report = ledger_verify()
+print(json.dumps([[str(leaf.public_id) for leaf in leaves_by_index()], LedgerLeaf.objects.count(),
+                  LedgerState.objects.get().tree_size, LedgerNode.objects.count(), report.codes()]))
+"""
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup();" + check],
+        [sys.executable, "-c", check],
         env=env | {"DJANGO_SETTINGS_MODULE": "zhengtong.settings.test"},
         capture_output=True,
         text=True,
         check=True,
+        cwd=Path(__file__).resolve().parents[3],
     )
-    indexes, size, nodes = json.loads(result.stdout)
-    assert indexes == list(range(400))
-    assert size == 400
-    assert nodes == 400 - bin(400).count("1")
+    by_index, leaves, size, nodes, problems = json.loads(result.stdout)
+    assert sorted(by_index) == sorted(appended)  # every leaf has exactly one index, 0 … 399
+    assert (leaves, size, nodes, problems) == (400, 400, 50 + 25 + 12 + 6 + 3 + 1, [])  # levels 3 … 8
+    # Each worker's entries are in the log in the order it appended them (its transactions were
+    # consecutive, so each committed after the one before).
+    for output in outputs[:8]:
+        mine = json.loads(output)
+        assert [leaf_id for leaf_id in by_index if leaf_id in set(mine)] == mine

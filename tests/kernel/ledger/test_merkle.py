@@ -139,6 +139,42 @@ def test_compact_range_completes_exactly_the_perfect_subtrees():
     assert edge.size == 8 and len(edge.hashes) == 1
 
 
+def test_extend_gives_what_append_gives_from_any_start_at_any_minimum_level():
+    hashes = [ref.sm3(bytes([n])) for n in range(70)]
+    for start in (0, 1, 5, 8, 13):
+        for count in (1, 2, 7, 8, 30, 57):
+            one_by_one = merkle.CompactRange.empty(ref.sm3)
+            for value in hashes[:start]:
+                one_by_one.append(value)
+            batched = merkle.CompactRange(digest=ref.sm3, size=start, hashes=list(one_by_one.hashes))
+            appended = [
+                (merkle.position(level, index), value)
+                for leaf in hashes[start : start + count]
+                for level, index, value in one_by_one.append(leaf)
+            ]
+            for min_level in (1, 3):
+                edge = merkle.CompactRange(digest=ref.sm3, size=start, hashes=list(batched.hashes))
+                assert sorted(edge.extend(hashes[start : start + count], min_level=min_level)) == sorted(
+                    (pos, value) for pos, value in appended if merkle.subtree_of_position(pos)[0] >= min_level
+                )
+                assert (edge.size, edge.hashes, edge.root()) == (one_by_one.size, one_by_one.hashes, one_by_one.root())
+
+
+def test_the_stored_subtrees_are_those_of_eight_leaves_and_more():
+    assert merkle.STORED_MIN_LEVEL == 3
+    for size in range(0, 200):
+        stored = [
+            (level, index)
+            for level in range(1, 9)
+            for index in range(size >> level)
+            if merkle.is_stored(merkle.position(level, index))
+        ]
+        assert all(level >= 3 for level, _ in stored)
+        assert len(stored) == merkle.stored_count(size) == sum(size >> level for level in range(3, 9))
+    leaves = [ref.sm3(b"\x00" + bytes([n])) for n in range(8)]
+    assert merkle.perfect_root(ref.sm3, leaves) == ref.mth(ref.sm3, [bytes([n]) for n in range(8)])
+
+
 def test_positions_are_in_order_and_invertible():
     assert [merkle.position(0, i) for i in range(4)] == [0, 2, 4, 6]
     assert [merkle.position(1, i) for i in range(3)] == [1, 5, 9]

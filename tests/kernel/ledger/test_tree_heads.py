@@ -4,7 +4,7 @@ import json
 
 from zhengtong.kernel.crypto.public import public_keys
 from zhengtong.kernel.ledger import auditor
-from zhengtong.kernel.ledger.models import LedgerLeaf, SignedTreeHead
+from zhengtong.kernel.ledger.models import SignedTreeHead
 from zhengtong.kernel.ledger.public import (
     LedgerEntry,
     ledger_append_many,
@@ -14,6 +14,7 @@ from zhengtong.kernel.ledger.public import (
 )
 
 from . import rfc9162_reference as ref
+from .conftest import bodies_by_index
 
 
 def _key_pem(key_id: str) -> str:
@@ -81,7 +82,7 @@ def test_the_international_profile_signs_with_ed25519_over_sha256_trees(make_log
     make_log(3)
     head = ledger_publish_tree_head()
     assert (head.hash_algorithm, head.signature_algorithm) == ("sha256", "ed25519")
-    bodies = [b.encode() for b in LedgerLeaf.objects.order_by("leaf_index").values_list("body", flat=True)]
+    bodies = bodies_by_index()
     assert head.root_hash == ref.mth(ref.sha256, bodies)
     auditor.verify_tree_head_signature(
         {

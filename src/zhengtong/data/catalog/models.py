@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +14,9 @@ class ShareType(models.TextChoices):
 
 
 class OpenType(models.TextChoices):
-    OPEN = "open", _("Open")
+    # "Open unconditionally" (无条件开放), not plain "Open": that msgid is the web app's "在办" (a case
+    # still open), and the earlier app's Chinese would win for both.
+    OPEN = "open", _("Open unconditionally")
     CONDITIONAL = "conditional", _("Open on application")
     NOT_OPEN = "not_open", _("Not open")
 
@@ -43,6 +46,13 @@ class Sensitivity(models.TextChoices):
     L2 = "L2", _("L2 low sensitivity")
     L3 = "L3", _("L3 fairly sensitive")
     L4 = "L4", _("L4 sensitive (never opened)")
+
+
+class Licence(models.TextChoices):
+    """The licence of a dataset's open distributions (see catalog.vocabularies for the IRIs)."""
+
+    CC_BY_4_0 = "CC-BY-4.0", _("Creative Commons Attribution 4.0")
+    CC0_1_0 = "CC0-1.0", _("Creative Commons Zero 1.0 (public domain)")
 
 
 class DatasetStatus(models.TextChoices):
@@ -77,6 +87,11 @@ class Dataset(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=DatasetStatus.choices, default=DatasetStatus.DRAFT)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # DCAT-AP asks for the title and description in every language the catalog offers.
+    title_en = models.CharField(_("title in English"), max_length=200, blank=True, default="")
+    description_en = models.TextField(_("description in English"), blank=True, default="")
+    licence = models.CharField(_("licence"), max_length=16, choices=Licence.choices, default=Licence.CC_BY_4_0)
+    published_at = models.DateTimeField(_("first published"), null=True, blank=True)
 
     class Meta:
         ordering = ["resource_code"]
@@ -150,3 +165,42 @@ class QualityRule(models.Model):
         constraints = [models.UniqueConstraint(fields=["dataset", "code"], name="catalog_rule_code_unique")]
         verbose_name = _("quality rule")
         verbose_name_plural = _("quality rules")
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", _("Registered in the catalog")
+    UPDATED = "updated", _("Catalog metadata changed")
+    PUBLISHED = "published", _("Published in the catalog")
+    RETIRED = "retired", _("Retired from the catalog")
+    SCHEMA_VERSIONED = "schema_versioned", _("New table schema version")
+    RULE_CREATED = "rule_created", _("Quality rule added")
+    RULE_DEACTIVATED = "rule_deactivated", _("Quality rule deactivated")
+
+
+class DatasetChange(models.Model):
+    """目录变更记录: who changed what in a dataset's catalog entry, written with the change itself."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="changes")
+    action = models.CharField(_("action"), max_length=32, choices=ChangeAction.choices)
+    actor_kind = models.CharField(max_length=16)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_department = models.ForeignKey(
+        "org.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # {"field": [before, after]} for metadata, {"version": n} for a schema, {"rule": code} for rules.
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dataset_id", "-at", "-id"]
+        verbose_name = _("catalog change")
+        verbose_name_plural = _("catalog changes")
+
+
+class ResourceCodeSequence(models.Model):
+    """The last sequence number given to a department's generated resource codes."""
+
+    department = models.OneToOneField("org.Department", on_delete=models.CASCADE, related_name="+")
+    last_value = models.PositiveIntegerField(default=0)

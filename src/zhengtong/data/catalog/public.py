@@ -5,6 +5,7 @@ open-data modules read datasets through `dataset_get()`. Who may load data into 
 decided by `access_dataset_for_load()`.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -15,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.org.public import Role
 
+from . import services
 from .models import Dataset, QualityRule, RuleKind, TableSchema
 
 __all__ = [
@@ -24,9 +26,15 @@ __all__ = [
     "RuleSpec",
     "SchemaSpec",
     "access_dataset_for_load",
+    "dataset_create",
     "dataset_get",
+    "dataset_publish",
+    "open_data_download_path",
+    "rule_create",
     "rules_for",
     "schema_current",
+    "schema_version_create",
+    "sharing_api_path",
 ]
 
 # Domain types a schema field may declare, and the validity rule each implies.
@@ -37,6 +45,21 @@ DOMAIN_TYPE_RULES = {
     "division_code": RuleKind.DIVISION_CODE,
     "cn_date": RuleKind.DATE,
 }
+
+
+# Where a dataset's data is served: the open-data module serves downloads at this path (format
+# "csv" or "parquet") and the exchange module the sharing API. The catalog's DCAT-AP and Data
+# Package exports point at them.
+OPEN_DATA_DOWNLOAD_PATH = "/opendata/datasets/{resource_code}/download.{format}"
+SHARING_API_PATH = "/api/v1/exchange/datasets/{resource_code}/records"
+
+
+def open_data_download_path(resource_code: str, format: str) -> str:
+    return OPEN_DATA_DOWNLOAD_PATH.format(resource_code=resource_code, format=format)
+
+
+def sharing_api_path(resource_code: str) -> str:
+    return SHARING_API_PATH.format(resource_code=resource_code)
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,8 @@ class RuleSpec:
     code: str
     kind: str  # a RuleKind value
     field: str = ""
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # dataclasses.field, spelled out: the "field" attribute above shadows the bare name here.
+    params: Mapping[str, Any] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     description: str = ""
     derived: bool = False  # implied by the schema rather than declared
 
@@ -201,3 +225,33 @@ def rules_for(dataset_id: int) -> list[RuleSpec]:
         rules.append(RuleSpec(rule.code, rule.kind, rule.field, MappingProxyType(dict(rule.params)),
                               rule.description))
     return rules
+
+
+# --- writes, for modules and tools that register datasets (the demo, benchmarks) -------------
+# Thin wrappers over services.py that take and return references, not ORM rows. Each raises
+# PermissionDenied or ValidationError exactly as the service does.
+
+def _dataset_row(resource_code: str) -> Dataset:
+    return Dataset.objects.get(resource_code=resource_code)
+
+
+def dataset_create(*, actor: Actor, **fields: Any) -> DatasetRef:
+    """Register a dataset (a draft); fields as services.dataset_create takes them."""
+    return _dataset_ref(services.dataset_create(actor=actor, **fields))
+
+
+def dataset_publish(*, actor: Actor, resource_code: str) -> DatasetRef:
+    return _dataset_ref(services.dataset_publish(actor=actor, dataset=_dataset_row(resource_code)))
+
+
+def schema_version_create(*, actor: Actor, resource_code: str, descriptor: Mapping[str, Any]) -> SchemaSpec:
+    """A new table schema version; raises catalog.descriptors.SchemaInvalid listing every problem."""
+    return schema_spec(services.schema_version_create(actor=actor, dataset=_dataset_row(resource_code),
+                                                      descriptor=descriptor))
+
+
+def rule_create(*, actor: Actor, resource_code: str, code: str, kind: str, field: str = "",
+                params: Mapping[str, Any] | None = None, description: str = "") -> RuleSpec:
+    rule = services.rule_create(actor=actor, dataset=_dataset_row(resource_code), code=code, kind=kind,
+                                field=field, params=dict(params or {}), description=description)
+    return RuleSpec(rule.code, rule.kind, rule.field, MappingProxyType(dict(rule.params)), rule.description)

@@ -7,9 +7,12 @@ bit of its length, and its MTH is the right fold of their hashes:
 
     MTH(D[s:e]) = HASH(0x01 || P1 || HASH(0x01 || P2 || ... Pj))
 
-A perfect subtree never changes once its last leaf is in, so the log stores the hash of each one
-(level >= 1; level 0 is the leaf hash itself) and any proof is assembled from at most about 2·log2(n)
-stored hashes, fetched in one round trip.
+A perfect subtree never changes once its last leaf is in, so the log stores the hash of each one of
+level >= STORED_MIN_LEVEL (3: eight leaves and more). A smaller one is recomputed from its at most
+four leaf hashes when a proof needs it, so any proof is assembled from at most about 2·log2(n) stored
+hashes plus at most 2 · (2**STORED_MIN_LEVEL - 1) leaf hashes, fetched in one round trip. (Storing
+levels 1 and 2 as well would mean three node rows for every four leaves instead of one for every
+four, the largest write of the sequencer, to save hashing a few leaves per proof.)
 
 Perfect subtrees are named (level, index): the one covering leaves [index·2^level, (index+1)·2^level).
 In storage they are keyed by a single integer, their in-order position in the full binary tree
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
+STORED_MIN_LEVEL = 3
 
 Subtree = tuple[int, int]  # (level, index)
 Range = tuple[int, int]  # [start, end) leaf indices
@@ -59,6 +63,24 @@ def perfect_subtrees(start: int, end: int) -> list[Subtree]:
         subtrees.append((level, start >> level))
         start += 1 << level
     return subtrees
+
+
+def is_stored(pos: int) -> bool:
+    """Whether the subtree at this position is one the log stores (level >= STORED_MIN_LEVEL)."""
+    return (pos + 1) & ((1 << STORED_MIN_LEVEL) - 1) == 0
+
+
+def stored_count(size: int) -> int:
+    """How many stored subtrees a tree of `size` leaves has."""
+    return sum(size >> level for level in range(STORED_MIN_LEVEL, size.bit_length()))
+
+
+def perfect_root(digest: Callable[[bytes], bytes], leaf_hashes: list[bytes]) -> bytes:
+    """MTH of a perfect subtree (a power-of-two count of leaves) from its leaf hashes."""
+    hashes = leaf_hashes
+    while len(hashes) > 1:
+        hashes = [node_hash(digest, hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
 
 
 def fold(digest: Callable[[bytes], bytes], hashes: list[bytes]) -> bytes:
@@ -169,10 +191,10 @@ class CompactRange:
         self.size += 1
         return completed
 
-    def extend(self, leaf_hashes: list[bytes]) -> list[tuple[int, bytes]]:
-        """Add many leaf hashes; return (position, hash) of every perfect subtree (level >= 1) they
-        complete. Same result as `append` one by one, computed a level at a time: the sequencer's
-        hot loop, where per-leaf Python overhead is what counts.
+    def extend(self, leaf_hashes: list[bytes], min_level: int = 1) -> list[tuple[int, bytes]]:
+        """Add many leaf hashes; return (position, hash) of every perfect subtree of level >=
+        min_level (>= 1) they complete. Same result as `append` one by one, computed a level at a
+        time: the sequencer's hot loop, where per-leaf Python overhead is what counts.
         """
         if not leaf_hashes:
             return []
@@ -193,8 +215,9 @@ class CompactRange:
             parents = [digest(NODE_PREFIX + run[i] + run[i + 1]) for i in range(0, len(run) - 1, 2)]
             first >>= 1
             level += 1
-            step, offset = 1 << (level + 1), (1 << level) - 1
-            completed.extend(((first + i) * step + offset, value) for i, value in enumerate(parents))
+            if level >= min_level:
+                step, offset = 1 << (level + 1), (1 << level) - 1
+                completed.extend(((first + i) * step + offset, value) for i, value in enumerate(parents))
             run = parents
         new_edge.update(edge)  # the old edge above where the new leaves reached stays as it was
         self.hashes = [new_edge[level] for level in sorted(new_edge, reverse=True)]

@@ -1,11 +1,19 @@
-"""Storage of the log: leaves, the hashes of complete subtrees, signed tree heads, and the log's state.
+"""Storage of the log: leaves, the ranges of them the sequencer indexed, subtree hashes, tree heads.
 
-Layout (see merkle.py for the tree math):
+Layout (see merkle.py for the tree math). A leaf's wide row is written once, in the caller's
+transaction, and never rewritten (an UPDATE would write a whole new version of the row and of its
+index entries on PostgreSQL, and rewrite its pages on SQLite); what the sequencer adds per leaf is
+only the node hashes above it. The unit of queueing and indexing is an *append* (one
+ledger_append_many call), not a leaf:
 
-- ``LedgerLeaf``: one row per entry. Written by ``ledger_append`` in the caller's transaction with
-  ``leaf_index`` NULL (pending); the sequencer later gives pending leaves consecutive indexes in one
-  set-based UPDATE. ``body`` is the canonical JSON that is hashed; ``kind``, ``subject`` and
-  ``actor`` repeat three of its fields for lookups and are checked against it by ``ledger verify``.
+- ``LedgerLeaf``: one row per entry. Its id is assigned by the append: ``(append number << 20) +
+  position in the append``, so the leaves of one append have consecutive ids. ``body`` is the
+  canonical JSON that is hashed; ``kind``, ``subject`` and ``actor`` repeat three of its fields for
+  lookups and are checked against it by ``ledger verify``.
+- ``LedgerPending``: the sequencer's queue, one row per append not yet (wholly) sequenced, written in
+  the caller's transaction with the leaves; its id is the append number.
+- ``LedgerRange``: leaves ``first_leaf_id …`` are at indexes ``first_index …`` (``leaf_count`` of
+  each). Indexes run 0, 1, 2… across the ranges with no gap.
 - ``LedgerNode``: the hash of every perfect subtree of level >= 1, keyed by its in-order position.
   A perfect subtree never changes once complete, so rows are only ever inserted. Level-0 hashes are
   the leaves' own ``leaf_hash``.
@@ -15,15 +23,28 @@ Layout (see merkle.py for the tree math):
 """
 
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
-class LedgerLeaf(models.Model):
-    """存证条目: one entry of the append-only log."""
+class RowIdBigIntegerField(models.BigIntegerField):
+    """A BigIntegerField primary key that SQLite keeps as the table's rowid.
 
+    SQLite makes only a column declared exactly "integer primary key" the rowid; "bigint primary key"
+    (Django's type) gets a separate unique index beside the table, written on every insert. (SQLite
+    integers are 64-bit either way; other databases get the usual bigint.)
+    """
+
+    def db_type(self, connection):
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
+class LedgerLeaf(models.Model):
+    """存证条目: one entry of the append-only log (its id: see APPEND_SHIFT)."""
+
+    # A UUIDv7 (time-ordered, services.new_leaf_id), so the unique index grows at its right edge.
     public_id = models.UUIDField(unique=True, editable=False)
-    leaf_index = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=64, editable=False)
     subject = models.CharField(_("subject"), max_length=200, editable=False)
     actor = models.CharField(_("actor"), max_length=200, editable=False)
@@ -38,20 +59,58 @@ class LedgerLeaf(models.Model):
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
-        indexes = [
-            # The sequencer's queue: only pending rows, in arrival order.
-            models.Index(fields=["id"], condition=Q(leaf_index__isnull=True), name="ledger_leaf_pending"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id}"
+
+
+# A leaf's id is (append number << APPEND_SHIFT) + its position in the append.
+APPEND_SHIFT = 20
+MAX_APPEND = 1 << APPEND_SHIFT
+DIGEST_SIZE = 32  # SM3 and SHA-256 alike
+
+
+class LedgerPending(models.Model):
+    """待排序批次: an append whose leaves are not all sequenced yet (the sequencer's queue, in id order).
+
+    The id is the append number: its leaves are ids (id << 20) + 0 … leaf_count - 1, of which the
+    first `sequenced` already have indexes (a long append is sequenced over several batches). The
+    row carries the leaves' hashes, so the sequencer never reads the wide leaf rows; `ledger verify`
+    checks them against the leaves while they wait.
+    """
+
+    leaf_count = models.PositiveIntegerField()
+    sequenced = models.PositiveIntegerField(default=0)
+    # The leaf hashes in order, 32 bytes each, and their algorithm (the appending process's profile).
+    leaf_hashes = models.BinaryField()
+    hash_algorithm = models.CharField(max_length=8)
+
+    class Meta:
+        verbose_name = _("pending ledger append")
+        verbose_name_plural = _("pending ledger appends")
+
+
+class LedgerRange(models.Model):
+    """已排序区间: leaves first_leaf_id … first_leaf_id + leaf_count - 1 sit at indexes first_index … ."""
+
+    first_index = RowIdBigIntegerField(primary_key=True)
+    first_leaf_id = models.BigIntegerField(unique=True)
+    leaf_count = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("sequenced ledger range")
+        verbose_name_plural = _("sequenced ledger ranges")
+
+    @property
+    def end_index(self) -> int:
+        return self.first_index + self.leaf_count
 
 
 class LedgerNode(models.Model):
     """默克尔树节点: the hash of one complete (perfect) subtree, level >= 1."""
 
     # merkle.position(level, index): leaves sit at even positions, the node over 2i and 2i+2 at 2i+1.
-    position = models.BigIntegerField(primary_key=True)
+    position = RowIdBigIntegerField(primary_key=True)
     hash = models.BinaryField(max_length=32)
 
     class Meta:

@@ -42,6 +42,7 @@ def tree_head_get(*, tree_size: int | None = None) -> TreeHead:
 def leaf_get(*, leaf_id: UUID) -> Leaf:
     row = (
         LedgerLeaf.objects.filter(public_id=leaf_id)
+        .annotate(leaf_index=storage.leaf_index_expression())
         .values("public_id", "leaf_index", "leaf_hash", "kind", "created_at")
         .first()
     )
@@ -105,7 +106,7 @@ def inclusion_proof_get(*, leaf: UUID | int, tree_size: int | None = None) -> In
     subtrees = merkle.subtrees_needed(ranges)
     if leaf_hash is None:
         subtrees.append((0, leaf_index))
-    hashes = storage.subtree_hashes(subtrees)
+    hashes = storage.subtree_hashes(subtrees, digest)
     return InclusionProof(
         leaf_index=leaf_index,
         tree_size=tree_size,

@@ -1,30 +1,49 @@
 """Reading the stored tree: hashes of perfect subtrees by (level, index), in O(log n) rows per proof.
 
+(Levels below merkle.STORED_MIN_LEVEL are not stored but hashed from their leaves on the way.)
+
 Shared by the sequencer (which needs the right edge of the tree to extend it), the tree head
 publisher (the root) and the proof selectors.
 """
 
+import hashlib
 from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.kernel.crypto import primitives
 from zhengtong.kernel.crypto.public import digest_algorithm
 
 from . import merkle
 from .errors import LedgerIntegrityError
-from .models import LedgerLeaf, LedgerNode, LedgerState
+from .models import LedgerLeaf, LedgerNode, LedgerRange, LedgerState
 
 
 def digest_function(hash_algorithm: str) -> Callable[[bytes], bytes]:
-    if hash_algorithm == "sm3":
-        return primitives.sm3
-    if hash_algorithm == "sha256":
-        return primitives.sha256
-    raise LedgerIntegrityError(
-        "ledger.unknown_algorithm", _("Unknown hash algorithm %(algorithm)s"), algorithm=hash_algorithm
-    )
+    """SM3 or SHA-256 as a function of bytes: what crypto.primitives computes (OpenSSL through
+    hashlib), made by copying a ready hash object, which for the short inputs of a tree (65 bytes
+    a node) costs about half of creating one by name each time."""
+    if hash_algorithm not in ("sm3", "sha256"):
+        raise LedgerIntegrityError(
+            "ledger.unknown_algorithm", _("Unknown hash algorithm %(algorithm)s"), algorithm=hash_algorithm
+        )
+    fresh = _FRESH_HASHES.get(hash_algorithm)
+    if fresh is None:
+        fresh = _FRESH_HASHES[hash_algorithm] = hashlib.new(hash_algorithm)
+    copy = fresh.copy
+
+    def digest(data: bytes) -> bytes:
+        hasher = copy()
+        hasher.update(data)
+        return hasher.digest()
+
+    return digest
+
+
+_FRESH_HASHES: dict = {}
 
 
 def log_hash_algorithm(state: LedgerState | None) -> str:
@@ -55,15 +74,81 @@ def state_lock() -> LedgerState:
     return state
 
 
-def subtree_hashes(subtrees: Iterable[merkle.Subtree]) -> dict[merkle.Subtree, bytes]:
-    """The stored hash of each perfect subtree, in one query (one round trip, O(log n) rows).
+_RANGE = LedgerRange._meta.db_table
+# The leaf id at index %s: the range starting at or before it (one step down the primary key), if
+# it reaches that far. (A WHERE on the range's end instead would scan on down when it does not.)
+_LEAF_AT_INDEX = (
+    f"SELECT CASE WHEN first_index + leaf_count > %s THEN first_leaf_id + (%s - first_index) END "
+    f'FROM "{_RANGE}" WHERE first_index <= %s ORDER BY first_index DESC LIMIT 1'
+)
+# The index of the leaf with database id %s, likewise through the range starting at or before it.
+_INDEX_OF_LEAF = (
+    f"SELECT CASE WHEN first_leaf_id + leaf_count > %s THEN first_index + (%s - first_leaf_id) END "
+    f'FROM "{_RANGE}" WHERE first_leaf_id <= %s ORDER BY first_leaf_id DESC LIMIT 1'
+)
 
-    Level >= 1 comes from the node table by position, level 0 from the leaves by index (a leaf's
-    position is twice its index), joined with UNION ALL.
+
+def leaf_index_of(leaf_row_id: int) -> int | None:
+    """The index of a leaf (by its database id), or None while it is pending."""
+    with connection.cursor() as cursor:
+        cursor.execute(_INDEX_OF_LEAF, [leaf_row_id] * 3)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def leaf_index_expression() -> RawSQL:
+    """The same lookup as an expression over a LedgerLeaf query (the row's index, or NULL).
+
+    Raw SQL: an ORM Subquery with Case/When took longer to compile than the lookup takes to run,
+    and this is on the path of every proof requested by leaf id.
+    """
+    leaf_id = f"{connection.ops.quote_name(LedgerLeaf._meta.db_table)}.id"
+    return RawSQL(
+        f"SELECT CASE WHEN first_leaf_id + leaf_count > {leaf_id} THEN first_index + ({leaf_id} - first_leaf_id) END "
+        f'FROM "{_RANGE}" WHERE first_leaf_id <= {leaf_id} ORDER BY first_leaf_id DESC LIMIT 1',
+        [],
+        output_field=BigIntegerField(),
+    )
+
+
+def state_lock_fast(cursor) -> tuple[int, str]:
+    """(tree_size, hash_algorithm) of the state row, locked like state_lock(): the sequencer's
+    version, in plain SQL (the ORM's query building cost more than the query, once per batch)."""
+    table = connection.ops.quote_name(LedgerState._meta.db_table)
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    cursor.execute(f"SELECT tree_size, hash_algorithm FROM {table} WHERE id = %s{for_update}", [LedgerState.SINGLETON_ID])
+    row = cursor.fetchone()
+    if row is None:
+        state = state_lock()  # creates the row
+        return state.tree_size, state.hash_algorithm
+    return row
+
+
+def state_save_fast(cursor, *, tree_size: int, hash_algorithm: str) -> None:
+    table = connection.ops.quote_name(LedgerState._meta.db_table)
+    cursor.execute(
+        f"UPDATE {table} SET tree_size = %s, hash_algorithm = %s, updated_at = %s WHERE id = %s",
+        [tree_size, hash_algorithm, connection.ops.adapt_datetimefield_value(timezone.now()), LedgerState.SINGLETON_ID],
+    )
+
+
+def subtree_hashes(subtrees: Iterable[merkle.Subtree], digest: Callable[[bytes], bytes]) -> dict[merkle.Subtree, bytes]:
+    """The hash of each perfect subtree, from stored hashes read in one query (one round trip).
+
+    A subtree of level >= STORED_MIN_LEVEL comes from the node table by position; a smaller one is
+    hashed here from its leaves (at most 4), and a leaf's hash from its row, found by index through
+    the range holding it (a leaf's position is twice its index). The parts are joined with UNION ALL.
     """
     subtrees = list(subtrees)
-    positions = [merkle.position(level, index) for level, index in subtrees if level > 0]
-    leaf_indexes = [index for level, index in subtrees if level == 0]
+    positions = [merkle.position(level, index) for level, index in subtrees if level >= merkle.STORED_MIN_LEVEL]
+    leaf_indexes = sorted(
+        {
+            leaf
+            for level, index in subtrees
+            if level < merkle.STORED_MIN_LEVEL
+            for leaf in range(index << level, (index + 1) << level)
+        }
+    )
     # Raw SQL: this runs for every proof, and compiling the ORM's UNION cost more than the query.
     quote = connection.ops.quote_name
     parts, params = [], []
@@ -73,36 +158,40 @@ def subtree_hashes(subtrees: Iterable[merkle.Subtree]) -> dict[merkle.Subtree, b
             f"WHERE position IN ({', '.join(['%s'] * len(positions))})"
         )
         params += positions
-    if leaf_indexes:
+    for index in leaf_indexes:
         parts.append(
-            f"SELECT leaf_index * 2, leaf_hash FROM {quote(LedgerLeaf._meta.db_table)} "
-            f"WHERE leaf_index IN ({', '.join(['%s'] * len(leaf_indexes))})"
+            f"SELECT {int(index) * 2}, leaf_hash FROM {quote(LedgerLeaf._meta.db_table)} WHERE id = ({_LEAF_AT_INDEX})"
         )
-        params += leaf_indexes
+        params += [index, index, index]
     if not parts:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         by_position = {pos: bytes(value) for pos, value in cursor.fetchall()}
     found: dict[merkle.Subtree, bytes] = {}
-    for subtree in subtrees:
-        value = by_position.get(merkle.position(*subtree))
-        if value is None:
-            level, index = subtree
+    for level, index in subtrees:
+        if level >= merkle.STORED_MIN_LEVEL:
+            value = by_position.get(merkle.position(level, index))
+            missing = [(level, index)] if value is None else []
+        else:
+            leaves = [by_position.get(2 * leaf) for leaf in range(index << level, (index + 1) << level)]
+            missing = [(0, (index << level) + n) for n, leaf in enumerate(leaves) if leaf is None]
+            value = None if missing else merkle.perfect_root(digest, leaves)
+        if missing:
             raise LedgerIntegrityError(
                 "ledger.node_missing",
                 _("The stored tree has no hash for subtree (level %(level)s, index %(index)s); run `zhengtong ledger verify`"),
-                level=level,
-                index=index,
+                level=missing[0][0],
+                index=missing[0][1],
             )
-        found[subtree] = value
+        found[(level, index)] = value
     return found
 
 
 def compact_range(size: int, digest: Callable[[bytes], bytes]) -> merkle.CompactRange:
     """The right edge of the stored tree of `size` leaves, ready to be extended."""
     subtrees = merkle.perfect_subtrees(0, size)
-    hashes = subtree_hashes(subtrees)
+    hashes = subtree_hashes(subtrees, digest)
     return merkle.CompactRange(digest=digest, size=size, hashes=[hashes[s] for s in subtrees])
 
 
@@ -113,4 +202,4 @@ def root_at(size: int, digest: Callable[[bytes], bytes]) -> bytes:
 
 def range_hashes(ranges: list[merkle.Range], digest: Callable[[bytes], bytes]) -> list[bytes]:
     """MTH of each range (a proof's elements), from the stored perfect subtrees in one fetch."""
-    return merkle.hashes_of_ranges(digest, ranges, subtree_hashes(merkle.subtrees_needed(ranges)))
+    return merkle.hashes_of_ranges(digest, ranges, subtree_hashes(merkle.subtrees_needed(ranges), digest))

@@ -5,7 +5,7 @@ One pass over the leaves in index order, in O(log n) memory:
 - each body is re-hashed and compared with the stored leaf hash (an edited body or hash), checked
   to be canonical JSON, and its id, kind, subject, actor and time compared with the columns;
 - indexes must run 0, 1, 2… with no gap (a deleted leaf) up to the recorded size and no further
-  (an inserted leaf);
+  (an inserted leaf), and every leaf must be either in a sequenced range or in a queued append;
 - the tree is rebuilt from the re-hashed bodies and every perfect subtree it completes is compared
   with the stored node (an edited node; and an edited, inserted, deleted or reordered leaf changes
   the nodes above it); stored nodes the tree does not have are counted;
@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
+from django.db.models import F
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +31,7 @@ from zhengtong.kernel.crypto.public import Signature, verify_signature
 from . import auditor, merkle, storage
 from .canonical_json import CanonicalJsonError, canonical_json
 from .errors import _render_lazy
-from .models import LedgerLeaf, LedgerNode, SignedTreeHead
+from .models import APPEND_SHIFT, DIGEST_SIZE, MAX_APPEND, LedgerLeaf, LedgerNode, LedgerPending, LedgerRange, SignedTreeHead
 from .services import LEAF_BODY_VERSION, leaf_body
 
 PAGE = 5000
@@ -70,20 +72,43 @@ class VerificationReport:
         return [problem.code for problem in self.problems]
 
 
-def _leaf_pages(start_size: int) -> Iterator[tuple]:
+LEAF_FIELDS = ("public_id", "kind", "subject", "actor", "created_at", "body", "leaf_hash")
+
+
+def _range_pages(ranges) -> Iterator[tuple[int, int, int]]:
+    """(first_index, first_leaf_id, leaf_count) of the given LedgerRange query, in index order."""
     after = -1
     while True:
         page = list(
-            LedgerLeaf.objects.filter(leaf_index__gt=after, leaf_index__lt=start_size)
-            .order_by("leaf_index")
-            .values_list("leaf_index", "public_id", "kind", "subject", "actor", "created_at", "body", "leaf_hash")[
-                :PAGE
-            ]
+            ranges.filter(first_index__gt=after)
+            .order_by("first_index")
+            .values_list("first_index", "first_leaf_id", "leaf_count")[:PAGE]
         )
         yield from page
         if len(page) < PAGE:
             return
         after = page[-1][0]
+
+
+def _leaves_by_id(first_leaf_id: int, count: int, *extra: str) -> Iterator[tuple]:
+    """(id, *LEAF_FIELDS, *extra) of the leaves with ids first_leaf_id … first_leaf_id + count - 1 that exist."""
+    after, end = first_leaf_id - 1, first_leaf_id + count
+    while True:
+        page = list(
+            LedgerLeaf.objects.filter(id__gt=after, id__lt=end).order_by("id").values_list("id", *LEAF_FIELDS, *extra)[:PAGE]
+        )
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1][0]
+
+
+def _leaf_pages(start_size: int) -> Iterator[tuple]:
+    """(index, *LEAF_FIELDS) of the sequenced leaves below start_size, in index order. An index whose
+    leaf row is gone is not listed, which the caller sees as a gap."""
+    for first_index, first_leaf_id, count in _range_pages(LedgerRange.objects.filter(first_index__lt=start_size)):
+        for leaf_id, *fields in _leaves_by_id(first_leaf_id, min(count, start_size - first_index)):
+            yield (first_index + leaf_id - first_leaf_id, *fields)
 
 
 def _head_pages(max_size: int) -> Iterator[SignedTreeHead]:
@@ -162,6 +187,8 @@ class _NodeChecker:
         self.checked = 0
 
     def add(self, level: int, index: int, value: bytes) -> None:
+        if level < merkle.STORED_MIN_LEVEL:
+            return  # not stored (hashed from the leaves when a proof needs it)
         self.expected[merkle.position(level, index)] = value
         if len(self.expected) >= NODE_CHECK_CHUNK:
             self.flush()
@@ -237,6 +264,75 @@ def _check_head(
         )
 
 
+def _check_pending(report: VerificationReport) -> None:
+    """The leaves of every queued append: present, hashing to their stored hash (which is also the
+    one queued for the tree), and not yet in the log."""
+    for append_id, leaf_count, sequenced, packed in LedgerPending.objects.order_by("id").values_list(
+        "id", "leaf_count", "sequenced", "leaf_hashes"
+    ).iterator(chunk_size=100):
+        first = (append_id << APPEND_SHIFT) + sequenced
+        packed = bytes(packed)
+        found = mismatched = 0
+        for leaf_id, *row, leaf_algorithm in _leaves_by_id(first, leaf_count - sequenced, "hash_algorithm"):
+            # A pending leaf carries the algorithm it was hashed with; the sequencer rehashes it if
+            # that is not the log's.
+            _check_body(report, (None, *row), storage.digest_function(leaf_algorithm), pending=True)
+            position = leaf_id - (append_id << APPEND_SHIFT)
+            if packed[position * DIGEST_SIZE : (position + 1) * DIGEST_SIZE] != bytes(row[-1]):
+                mismatched += 1
+            found += 1
+        report.pending += found
+        if found < leaf_count - sequenced:
+            report.add(
+                "pending.missing",
+                _("Queued append %(append)s names %(count)s entries that do not exist (deleted?)"),
+                append=append_id,
+                count=leaf_count - sequenced - found,
+            )
+        if mismatched or len(packed) != leaf_count * DIGEST_SIZE:
+            report.add(
+                "pending.queue_mismatch",
+                _("Queued append %(append)s holds hashes that are not its entries' (queue edited)"),
+                append=append_id,
+                count=mismatched,
+            )
+        if found and storage.leaf_index_of(first) is not None:
+            report.add(
+                "pending.already_sequenced",
+                _("Queued append %(append)s holds entries that are already in the log"),
+                append=append_id,
+            )
+
+
+def _check_every_leaf_accounted_for(report: VerificationReport) -> None:
+    """Every leaf is in a range or in a queued append: one statement, so a sequencer committing
+    meanwhile (which moves an append from the queue to a range in one transaction) is seen either
+    before or after, never halfway. Each leaf costs one step down two primary keys."""
+    quote = connection.ops.quote_name
+    leaf, ranges, pending = (
+        quote(model._meta.db_table) for model in (LedgerLeaf, LedgerRange, LedgerPending)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT l.id FROM {leaf} l WHERE NOT EXISTS ("
+            f"  SELECT 1 FROM {pending} p WHERE p.id = l.id / %s"
+            f"  AND l.id >= p.id * %s + p.sequenced AND l.id < p.id * %s + p.leaf_count"
+            f") AND COALESCE(("
+            f"  SELECT r.first_leaf_id + r.leaf_count FROM {ranges} r WHERE r.first_leaf_id <= l.id"
+            f"  ORDER BY r.first_leaf_id DESC LIMIT 1"
+            f"), 0) <= l.id ORDER BY l.id LIMIT %s",
+            [MAX_APPEND, MAX_APPEND, MAX_APPEND, MAX_LISTED_PROBLEMS],
+        )
+        lost = [row[0] for row in cursor.fetchall()]
+    public_ids = dict(LedgerLeaf.objects.filter(id__in=lost).values_list("id", "public_id"))
+    for leaf_id in lost:
+        report.add(
+            "leaf.unsequenced",
+            _("Entry %(leaf_id)s is neither in the log nor queued to be sequenced (inserted?)"),
+            leaf_id=public_ids.get(leaf_id),
+        )
+
+
 def ledger_verify(*, progress: Callable[[int], None] | None = None) -> VerificationReport:
     """Check everything stored against everything else; the report lists each problem found."""
     state = storage.state_get()
@@ -262,6 +358,14 @@ def ledger_verify(*, progress: Callable[[int], None] | None = None) -> Verificat
     expected_index = 0
     for row in _leaf_pages(start_size):
         index = row[0]
+        if index < expected_index:
+            report.add(
+                "leaf.index_repeated",
+                _("Leaf index %(leaf_index)s is given to more than one entry; nodes and tree heads after it are not checked"),
+                leaf_index=index,
+            )
+            gap = True
+            continue
         if index != expected_index:
             report.add(
                 "leaf.gap",
@@ -298,7 +402,7 @@ def ledger_verify(*, progress: Callable[[int], None] | None = None) -> Verificat
             )
         # Tree heads of sizes the leaves never reached.
         stale_heads = [head, *heads] if head is not None else []
-        expected_nodes = end_size - end_size.bit_count()
+        expected_nodes = merkle.stored_count(end_size)
         if stored_nodes > expected_nodes:
             report.add(
                 "node.extra",
@@ -315,26 +419,24 @@ def ledger_verify(*, progress: Callable[[int], None] | None = None) -> Verificat
             tree_size=stale.tree_size,
             size=expected_index,
         )
-    beyond = LedgerLeaf.objects.filter(leaf_index__gte=end_size).order_by("leaf_index").values_list(
-        "leaf_index", flat=True
+    beyond = (
+        LedgerRange.objects.annotate(end_index=F("first_index") + F("leaf_count"))
+        .filter(end_index__gt=end_size)
+        .order_by("first_index")
+        .values_list("first_index", "leaf_count")
     )
-    for index in beyond[:MAX_LISTED_PROBLEMS]:
-        report.add(
-            "leaf.beyond_size",
-            _("Leaf %(leaf_index)s lies beyond the log's recorded size %(size)s (inserted?)"),
-            leaf_index=index,
-            size=end_size,
-        )
-    for *row, leaf_algorithm in (
-        LedgerLeaf.objects.filter(leaf_index__isnull=True)
-        .order_by("id")
-        .values_list(
-            "leaf_index", "public_id", "kind", "subject", "actor", "created_at", "body", "leaf_hash", "hash_algorithm"
-        )
-        .iterator(chunk_size=PAGE)
-    ):
-        # A pending leaf carries the algorithm it was hashed with; the sequencer rehashes it if that
-        # is not the log's.
-        _check_body(report, tuple(row), storage.digest_function(leaf_algorithm), pending=True)
-        report.pending += 1
+    listed = 0
+    for first_index, count in beyond[:MAX_LISTED_PROBLEMS]:
+        for index in range(max(first_index, end_size), first_index + count):
+            if listed == MAX_LISTED_PROBLEMS:
+                break
+            report.add(
+                "leaf.beyond_size",
+                _("Leaf %(leaf_index)s lies beyond the log's recorded size %(size)s (inserted?)"),
+                leaf_index=index,
+                size=end_size,
+            )
+            listed += 1
+    _check_pending(report)
+    _check_every_leaf_accounted_for(report)
     return report

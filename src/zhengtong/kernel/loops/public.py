@@ -44,6 +44,7 @@ __all__ = [
     "case_get",
     "case_reopen",
     "case_report",
+    "case_resolve_by_system",
     "case_respond",
     "case_summary_for_department",
     "case_verify",
@@ -173,3 +174,12 @@ def loop_metrics(*, actor: Actor, kind: str | None = None, department_id: int | 
 def case_summary_for_department(department_id: int) -> CaseSummary:
     """For the staff workspace home: open cases on the department's desk, and how many are overdue."""
     return selectors.case_summary_for_department(department_id=department_id)
+
+
+def case_resolve_by_system(*, case: CaseRef | UUID, note: str) -> CaseRef:
+    """Close an open case (any state) because the data shows its condition no longer holds.
+
+    The system is the actor; the outcome is "resolved", the history row carries the note, and
+    "loops.case_resolved" is published. A closed case raises InvalidTransition.
+    """
+    return _ref(services.case_resolve_by_system(case=case, note=note))

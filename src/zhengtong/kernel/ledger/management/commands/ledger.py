@@ -58,9 +58,11 @@ class Command(BaseCommand):
         )
 
     def handle_status(self, **options):
-        from zhengtong.kernel.ledger.models import LedgerLeaf
+        from django.db.models import F, Sum
 
-        pending = LedgerLeaf.objects.filter(leaf_index__isnull=True).count()
+        from zhengtong.kernel.ledger.models import LedgerPending
+
+        pending = LedgerPending.objects.aggregate(n=Sum(F("leaf_count") - F("sequenced")))["n"] or 0
         self.stdout.write(f"leaves: {selectors.ledger_size():,} sequenced, {pending:,} pending")
         try:
             head = selectors.tree_head_get()

@@ -180,7 +180,7 @@ def test_a_commit_queues_no_second_task_while_one_waits(run_worker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_to_ranges_keeps_every_index_and_queues_the_pending_leaves():
+def test_the_migrations_to_ranges_keep_every_index_and_queue_the_pending_leaves():
     from datetime import UTC, datetime
 
     from django.db.migrations.executor import MigrationExecutor
@@ -188,15 +188,16 @@ def test_the_migration_to_ranges_keeps_every_index_and_queues_the_pending_leaves
     from zhengtong.kernel.ledger.merkle import CompactRange, position
     from zhengtong.kernel.ledger.services import leaf_body
 
-    before, after = [("ledger", "0001_initial")], [("ledger", "0002_leaf_ranges")]
+    before, after = [("ledger", "0001_initial")], [("ledger", "0003_node_leaves")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     Leaf, Node, State = (old.get_model("ledger", name) for name in ("LedgerLeaf", "LedgerNode", "LedgerState"))
     created = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
-    # Database ids 1, 2, 3, 5 sequenced as 0-3 (4 was rolled back), 6 and 7 pending.
+    # Database ids 1-3 and 5-10 sequenced as 0-8 (4 was rolled back), 11 and 12 pending.
+    layout = [(1, 0), (2, 1), (3, 2), *[(leaf_id, leaf_id - 2) for leaf_id in range(5, 11)], (11, None), (12, None)]
     edge = CompactRange.empty(ref.sm3)
-    for leaf_id, index in [(1, 0), (2, 1), (3, 2), (5, 3), (6, None), (7, None)]:
+    for leaf_id, index in layout:
         public_id = uuid.UUID(int=leaf_id)
         body = leaf_body(leaf_id=public_id, kind="t.old", subject=f"s{leaf_id}", actor="a", created_at=created, payload={})
         leaf_hash = ref.sm3(b"\x00" + body.encode())
@@ -204,24 +205,34 @@ def test_the_migration_to_ranges_keeps_every_index_and_queues_the_pending_leaves
             id=leaf_id, public_id=public_id, leaf_index=index, kind="t.old", subject=f"s{leaf_id}", actor="a",
             body=body, leaf_hash=leaf_hash, hash_algorithm="sm3", created_at=created,
         )  # fmt: skip
-        if index is not None:
+        if index is not None:  # the old layout: every subtree of level 1 and up
             for level, node_index, value in edge.append(leaf_hash):
                 Node.objects.create(position=position(level, node_index), hash=value)
-    State.objects.create(id=1, tree_size=4, hash_algorithm="sm3")
+    State.objects.create(id=1, tree_size=9, hash_algorithm="sm3")
 
     executor = MigrationExecutor(connection)
     executor.migrate(after)
-    assert _ranges() == [(0, 1, 3), (3, 5, 1)]
+    assert _ranges() == [(0, 1, 3), (3, 5, 6)]
     [(number, count, sequenced)] = _blocks()
     assert (number, count, sequenced) == (1, 2, 0)  # the first block above every old id
-    assert list(LedgerLeaf.objects.order_by("id").values_list("id", flat=True)) == [1, 2, 3, 5, 1 << 20, (1 << 20) + 1]
+    assert list(LedgerLeaf.objects.order_by("id").values_list("id", flat=True)) == [
+        1, 2, 3, 5, 6, 7, 8, 9, 10, 1 << 20, (1 << 20) + 1,
+    ]  # fmt: skip
+    # Only [0, 8) is stored now, with its 8 leaf hashes.
+    [(node_position, leaves)] = LedgerNode.objects.values_list("position", "leaves")
+    assert (node_position, bytes(leaves)) == (
+        position(3, 0),
+        b"".join(bytes(h) for h in LedgerLeaf.objects.filter(id__lt=10).order_by("id").values_list("leaf_hash", flat=True)),
+    )
     report = ledger_verify()
-    assert (report.ok, report.leaves, report.pending, report.codes()) == (True, 4, 2, [])
+    assert (report.ok, report.leaves, report.pending, report.codes()) == (True, 9, 2, [])
     assert ledger_sequence() == 2
     new = ledger_append(kind="t.new", subject="s", actor="a", payload={})
     assert LedgerLeaf.objects.get(public_id=new).id >> 20 == 2  # appends continue after the migrated block
     assert ledger_sequence() == 1
     assert [leaf.subject for leaf in leaves_by_index()] == [
-        "s1", "s2", "s3", "s5", "s6", "s7", "s",
+        "s1", "s2", "s3", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s",
     ]  # fmt: skip
     assert ledger_verify().ok
+    head = ledger_publish_tree_head()
+    assert head.root_hash == ref.mth(ref.sm3, bodies_by_index())

@@ -107,8 +107,9 @@ def test_rfc6962_vectors_through_the_stored_path(db, international):
             created_at="2025-01-01T00:00:00Z",
         )
         for level, node_index, node_value in edge.append(value):
-            if level >= STORED_MIN_LEVEL:  # as the sequencer stores them: [0, 8) only
-                LedgerNode.objects.create(position=position(level, node_index), hash=node_value)
+            if level >= STORED_MIN_LEVEL:  # as the sequencer stores them: [0, 8), with its 8 leaf hashes
+                leaves = b"".join(leaf_hash(ref.sha256, leaf) for leaf in GO_LEAVES)
+                LedgerNode.objects.create(position=position(level, node_index), hash=node_value, leaves=leaves)
     LedgerState.objects.create(tree_size=8, hash_algorithm="sha256")
     assert [storage.root_at(size, ref.sha256).hex() for size in range(1, 9)] == GO_ROOTS
     for index, size, expected in GO_INCLUSION:
@@ -150,3 +151,17 @@ def test_proof_parameters_outside_the_log_are_refused(make_log):
             call()
         assert caught.value.code == code
     assert inclusion_proof_get(leaf=ids[4], tree_size=5).leaf_index == 4
+
+
+def test_a_proof_reads_the_leaf_hashes_of_a_complete_block_from_its_node_row(make_log):
+    make_log(21)  # blocks [0, 8) and [8, 16) complete; 16-20 in the incomplete last block
+    # In the tree of 16 every subtree a proof needs lies in a complete block; in the tree of 21 the
+    # right edge [16, 21) does not.
+    for index, size, reads_leaf_rows in [(3, 16, False), (12, 16, False), (3, 21, True), (18, 21, True)]:
+        with CaptureQueriesContext(connection) as captured:
+            proof = inclusion_proof_get(leaf=index, tree_size=size)
+        assert proof.leaf_hash == ref.sm3(b"\x00" + bodies_by_index()[index])
+        assert any("ledger_ledgerleaf" in query["sql"] for query in captured.captured_queries) == reads_leaf_rows
+    assert bytes(LedgerNode.objects.get(position=position(3, 1)).leaves) == b"".join(
+        ref.sm3(b"\x00" + body) for body in bodies_by_index()[8:16]
+    )

@@ -220,6 +220,13 @@ def test_editing_a_stored_node_is_detected(log):
     assert problems(ledger_verify()) == [("node.mismatch", {"level": 3, "index": 1})]
 
 
+def test_editing_the_leaf_hashes_a_block_carries_is_detected(log):
+    row = LedgerNode.objects.get(position=merkle.position(3, 1))
+    leaves = bytes(row.leaves)
+    LedgerNode.objects.filter(pk=row.pk).update(leaves=leaves[32:64] + leaves[:32] + leaves[64:])  # two swapped
+    assert problems(ledger_verify()) == [("node.mismatch", {"level": 3, "index": 1})]
+
+
 def test_inserting_a_stored_node_is_detected(log):
     LedgerNode.objects.create(position=merkle.position(1, 40), hash=b"\x02" * 32)
     assert problems(ledger_verify()) == [("node.extra", {"count": 1})]

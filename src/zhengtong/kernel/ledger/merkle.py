@@ -8,11 +8,12 @@ bit of its length, and its MTH is the right fold of their hashes:
     MTH(D[s:e]) = HASH(0x01 || P1 || HASH(0x01 || P2 || ... Pj))
 
 A perfect subtree never changes once its last leaf is in, so the log stores the hash of each one of
-level >= STORED_MIN_LEVEL (3: eight leaves and more). A smaller one is recomputed from its at most
-four leaf hashes when a proof needs it, so any proof is assembled from at most about 2·log2(n) stored
-hashes plus at most 2 · (2**STORED_MIN_LEVEL - 1) leaf hashes, fetched in one round trip. (Storing
-levels 1 and 2 as well would mean three node rows for every four leaves instead of one for every
-four, the largest write of the sequencer, to save hashing a few leaves per proof.)
+level >= STORED_MIN_LEVEL (3: eight leaves and more), and the row of each level-3 subtree (a "block")
+also carries the 8 leaf hashes under it. A smaller subtree is hashed from those leaves when a proof
+needs it, so any proof is assembled from at most about 2·log2(n) stored rows, fetched in one round
+trip (the leaves of the log's newest, incomplete block come from their own rows). Storing levels 1
+and 2 as rows of their own would mean three node rows for every four leaves instead of one for
+every four: the largest write of the sequencer, to save hashing at most 7 node hashes per proof.
 
 Perfect subtrees are named (level, index): the one covering leaves [index·2^level, (index+1)·2^level).
 In storage they are keyed by a single integer, their in-order position in the full binary tree
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
+DIGEST_SIZE = 32  # SM3 and SHA-256 alike
 STORED_MIN_LEVEL = 3
 
 Subtree = tuple[int, int]  # (level, index)

@@ -14,9 +14,9 @@ ledger_append_many call), not a leaf:
   the caller's transaction with the leaves; its id is the append number.
 - ``LedgerRange``: leaves ``first_leaf_id …`` are at indexes ``first_index …`` (``leaf_count`` of
   each). Indexes run 0, 1, 2… across the ranges with no gap.
-- ``LedgerNode``: the hash of every perfect subtree of level >= 1, keyed by its in-order position.
-  A perfect subtree never changes once complete, so rows are only ever inserted. Level-0 hashes are
-  the leaves' own ``leaf_hash``.
+- ``LedgerNode``: the hash of every perfect subtree of level >= 3 (8 leaves and more), keyed by its
+  in-order position; a level-3 row also carries the 8 leaf hashes under it (see merkle.py). A
+  perfect subtree never changes once complete, so rows are only ever inserted.
 - ``SignedTreeHead``: each signed tree head published.
 - ``LedgerState``: one row: the sequenced size and the log's hash algorithm. The sequencer and the
   publisher lock it, so they run one at a time; appends never touch it, so callers do not queue on it.
@@ -67,7 +67,7 @@ class LedgerLeaf(models.Model):
 # A leaf's id is (append number << APPEND_SHIFT) + its position in the append.
 APPEND_SHIFT = 20
 MAX_APPEND = 1 << APPEND_SHIFT
-DIGEST_SIZE = 32  # SM3 and SHA-256 alike
+DIGEST_SIZE = 32  # SM3 and SHA-256 alike (= merkle.DIGEST_SIZE)
 
 
 class LedgerPending(models.Model):
@@ -112,6 +112,9 @@ class LedgerNode(models.Model):
     # merkle.position(level, index): leaves sit at even positions, the node over 2i and 2i+2 at 2i+1.
     position = RowIdBigIntegerField(primary_key=True)
     hash = models.BinaryField(max_length=32)
+    # Level 3 only (merkle.STORED_MIN_LEVEL): the 8 leaf hashes under it, so that a proof reads the
+    # lower levels from this row instead of from 8 leaf rows.
+    leaves = models.BinaryField(max_length=256, null=True, blank=True)
 
     class Meta:
         verbose_name = _("ledger tree node")

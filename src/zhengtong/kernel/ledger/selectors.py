@@ -106,7 +106,7 @@ def inclusion_proof_get(*, leaf: UUID | int, tree_size: int | None = None) -> In
     subtrees = merkle.subtrees_needed(ranges)
     if leaf_hash is None:
         subtrees.append((0, leaf_index))
-    hashes = storage.subtree_hashes(subtrees, digest)
+    hashes = storage.subtree_hashes(subtrees, digest, size)
     return InclusionProof(
         leaf_index=leaf_index,
         tree_size=tree_size,
@@ -136,6 +136,6 @@ def consistency_proof_get(*, first: int, second: int | None = None) -> Consisten
     return ConsistencyProof(
         first=first,
         second=second,
-        consistency_path=storage.range_hashes(ranges, storage.digest_function(algorithm)),
+        consistency_path=storage.range_hashes(ranges, storage.digest_function(algorithm), size),
         hash_algorithm=algorithm,
     )

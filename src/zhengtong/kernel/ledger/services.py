@@ -338,8 +338,8 @@ def _sequence_batch(max_batch: int) -> tuple[int, bool]:
     so a batch reads only the queue: its sizes (one row more than can be taken, to know whether
     another batch is due), then the hashes of the appends taken. It writes one LedgerRange row per
     append taken, deletes (or, for an append only partly taken, advances) their queue rows, and
-    inserts the new node rows (about one for every four leaves: merkle.STORED_MIN_LEVEL). The leaf
-    rows are not written, and read only for the few hashes at the tree's right edge.
+    inserts the new node rows (one for every four leaves: see merkle.STORED_MIN_LEVEL). The leaf
+    rows are not written, and read only for the at most 7 leaf hashes of the log's last block.
     """
     quote = connection.ops.quote_name
     pending_table = quote(LedgerPending._meta.db_table)
@@ -395,8 +395,16 @@ def _sequence_batch(max_batch: int) -> tuple[int, bool]:
             cursor.execute(f"DELETE FROM {pending_table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
         if partial is not None:
             cursor.execute(f"UPDATE {pending_table} SET sequenced = %s WHERE id = %s", partial)
-        nodes = storage.compact_range(size, hasher).extend(leaf_hashes, min_level=merkle.STORED_MIN_LEVEL)
-        insert_rows(cursor, LedgerNode._meta.db_table, ("position", "hash"), nodes)
+        edge, tail = storage.edge_of_log(size, hasher)
+        # A block (level-3 subtree) completed here gets a row carrying its 8 leaf hashes, some of
+        # them perhaps from the previous batch (the tail); higher subtrees just their hash.
+        below, first_below = tail + leaf_hashes, size - len(tail)
+        rows = []
+        for position, value in edge.extend(leaf_hashes, min_level=merkle.STORED_MIN_LEVEL):
+            level, index = merkle.subtree_of_position(position)
+            start = (index << level) - first_below
+            rows.append((position, value, b"".join(below[start : start + 8]) if level == merkle.STORED_MIN_LEVEL else None))
+        insert_rows(cursor, LedgerNode._meta.db_table, ("position", "hash", "leaves"), rows)
         storage.state_save_fast(cursor, tree_size=size + count, hash_algorithm=algorithm)
         return count, more
 
@@ -490,7 +498,7 @@ def ledger_publish_tree_head() -> TreeHead:
                 size=state.tree_size,
             )
         algorithm = storage.log_hash_algorithm(state)
-        root = storage.root_at(state.tree_size, storage.digest_function(algorithm))
+        root = storage.root_at(state.tree_size, storage.digest_function(algorithm), state.tree_size)
         # Timestamps never go backwards along the log, even if the clock does.
         timestamp = max(int(time.time() * 1000), latest.timestamp_ms if latest else 0)
         signed = auditor.tree_head_signed_bytes(

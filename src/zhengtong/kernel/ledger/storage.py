@@ -132,51 +132,88 @@ def state_save_fast(cursor, *, tree_size: int, hash_algorithm: str) -> None:
     )
 
 
-def subtree_hashes(subtrees: Iterable[merkle.Subtree], digest: Callable[[bytes], bytes]) -> dict[merkle.Subtree, bytes]:
-    """The hash of each perfect subtree, from stored hashes read in one query (one round trip).
+def _fetch(subtrees: list[merkle.Subtree], log_size: int) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """(hash by position, leaf hash by index): what the given subtrees need, in one query.
 
-    A subtree of level >= STORED_MIN_LEVEL comes from the node table by position; a smaller one is
-    hashed here from its leaves (at most 4), and a leaf's hash from its row, found by index through
-    the range holding it (a leaf's position is twice its index). The parts are joined with UNION ALL.
+    A subtree of level >= STORED_MIN_LEVEL comes from the node table by position. A smaller one is
+    hashed from its leaves: when its block of 8 leaves is complete in the log, they come from the
+    block's node row (which carries them), else from the leaf rows, each found by index through the
+    range holding it (at most 7 leaves: the log's newest, incomplete block). One UNION ALL.
     """
-    subtrees = list(subtrees)
-    positions = [merkle.position(level, index) for level, index in subtrees if level >= merkle.STORED_MIN_LEVEL]
-    leaf_indexes = sorted(
-        {
-            leaf
-            for level, index in subtrees
-            if level < merkle.STORED_MIN_LEVEL
-            for leaf in range(index << level, (index + 1) << level)
-        }
-    )
+    block_level = merkle.STORED_MIN_LEVEL
+    positions: set[int] = set()
+    leaf_indexes: set[int] = set()
+    for level, index in subtrees:
+        if level >= block_level:
+            positions.add(merkle.position(level, index))
+            continue
+        first = index << level
+        block = first >> block_level
+        if (block + 1) << block_level <= log_size:
+            positions.add(merkle.position(block_level, block))
+        else:
+            leaf_indexes.update(range(first, first + (1 << level)))
     # Raw SQL: this runs for every proof, and compiling the ORM's UNION cost more than the query.
     quote = connection.ops.quote_name
     parts, params = [], []
     if positions:
         parts.append(
-            f"SELECT position, hash FROM {quote(LedgerNode._meta.db_table)} "
+            f"SELECT position, hash, leaves FROM {quote(LedgerNode._meta.db_table)} "
             f"WHERE position IN ({', '.join(['%s'] * len(positions))})"
         )
-        params += positions
-    for index in leaf_indexes:
+        params += sorted(positions)
+    for index in sorted(leaf_indexes):
         parts.append(
-            f"SELECT {int(index) * 2}, leaf_hash FROM {quote(LedgerLeaf._meta.db_table)} WHERE id = ({_LEAF_AT_INDEX})"
+            f"SELECT {int(index) * 2}, leaf_hash, NULL FROM {quote(LedgerLeaf._meta.db_table)} WHERE id = ({_LEAF_AT_INDEX})"
         )
         params += [index, index, index]
+    by_position: dict[int, bytes] = {}
+    leaves: dict[int, bytes] = {}
     if not parts:
-        return {}
+        return by_position, leaves
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        by_position = {pos: bytes(value) for pos, value in cursor.fetchall()}
+        rows = cursor.fetchall()
+    for pos, value, packed in rows:
+        if pos % 2 == 0:
+            leaves[pos // 2] = bytes(value)
+            continue
+        by_position[pos] = bytes(value)
+        level, index = merkle.subtree_of_position(pos)
+        if level == block_level and packed is not None:
+            packed = bytes(packed)
+            first = index << block_level
+            for n in range(len(packed) // merkle.DIGEST_SIZE):
+                leaves[first + n] = packed[n * merkle.DIGEST_SIZE : (n + 1) * merkle.DIGEST_SIZE]
+    return by_position, leaves
+
+
+def subtree_hashes(
+    subtrees: Iterable[merkle.Subtree], digest: Callable[[bytes], bytes], log_size: int | None = None
+) -> dict[merkle.Subtree, bytes]:
+    """The hash of each perfect subtree, from what is stored, read in one query (O(log n) rows).
+
+    log_size: the sequenced size of the log (read from the state when not given).
+    """
+    subtrees = list(subtrees)
+    if log_size is None:
+        state = state_get()
+        log_size = state.tree_size if state else 0
+    return _assemble(subtrees, digest, *_fetch(subtrees, log_size))
+
+
+def _assemble(
+    subtrees: list[merkle.Subtree], digest: Callable[[bytes], bytes], by_position: dict[int, bytes], leaves: dict[int, bytes]
+) -> dict[merkle.Subtree, bytes]:
     found: dict[merkle.Subtree, bytes] = {}
     for level, index in subtrees:
         if level >= merkle.STORED_MIN_LEVEL:
             value = by_position.get(merkle.position(level, index))
             missing = [(level, index)] if value is None else []
         else:
-            leaves = [by_position.get(2 * leaf) for leaf in range(index << level, (index + 1) << level)]
-            missing = [(0, (index << level) + n) for n, leaf in enumerate(leaves) if leaf is None]
-            value = None if missing else merkle.perfect_root(digest, leaves)
+            below = [leaves.get(leaf) for leaf in range(index << level, (index + 1) << level)]
+            missing = [(0, (index << level) + n) for n, leaf in enumerate(below) if leaf is None]
+            value = None if missing else merkle.perfect_root(digest, below)
         if missing:
             raise LedgerIntegrityError(
                 "ledger.node_missing",
@@ -188,18 +225,32 @@ def subtree_hashes(subtrees: Iterable[merkle.Subtree], digest: Callable[[bytes],
     return found
 
 
-def compact_range(size: int, digest: Callable[[bytes], bytes]) -> merkle.CompactRange:
+def compact_range(size: int, digest: Callable[[bytes], bytes], log_size: int | None = None) -> merkle.CompactRange:
     """The right edge of the stored tree of `size` leaves, ready to be extended."""
     subtrees = merkle.perfect_subtrees(0, size)
-    hashes = subtree_hashes(subtrees, digest)
+    hashes = subtree_hashes(subtrees, digest, size if log_size is None else log_size)
     return merkle.CompactRange(digest=digest, size=size, hashes=[hashes[s] for s in subtrees])
 
 
-def root_at(size: int, digest: Callable[[bytes], bytes]) -> bytes:
-    """MTH of the first `size` leaves from at most log2(size) stored hashes."""
-    return compact_range(size, digest).root()
+def edge_of_log(size: int, digest: Callable[[bytes], bytes]) -> tuple[merkle.CompactRange, list[bytes]]:
+    """For the sequencer: the right edge of the whole log (of `size` leaves), and the hashes of the
+    leaves of its incomplete last block of 8 (0 to 7 of them), which the block's row will carry."""
+    subtrees = merkle.perfect_subtrees(0, size)
+    by_position, leaves = _fetch(subtrees, size)
+    found = _assemble(subtrees, digest, by_position, leaves)
+    first = size >> merkle.STORED_MIN_LEVEL << merkle.STORED_MIN_LEVEL
+    tail = [leaves[index] for index in range(first, size)]
+    return merkle.CompactRange(digest=digest, size=size, hashes=[found[s] for s in subtrees]), tail
 
 
-def range_hashes(ranges: list[merkle.Range], digest: Callable[[bytes], bytes]) -> list[bytes]:
+def root_at(size: int, digest: Callable[[bytes], bytes], log_size: int | None = None) -> bytes:
+    """MTH of the first `size` leaves from at most log2(size) stored hashes (log_size: see subtree_hashes)."""
+    if log_size is None:
+        state = state_get()
+        log_size = state.tree_size if state else size
+    return compact_range(size, digest, log_size).root()
+
+
+def range_hashes(ranges: list[merkle.Range], digest: Callable[[bytes], bytes], log_size: int) -> list[bytes]:
     """MTH of each range (a proof's elements), from the stored perfect subtrees in one fetch."""
-    return merkle.hashes_of_ranges(digest, ranges, subtree_hashes(merkle.subtrees_needed(ranges), digest))
+    return merkle.hashes_of_ranges(digest, ranges, subtree_hashes(merkle.subtrees_needed(ranges), digest, log_size))

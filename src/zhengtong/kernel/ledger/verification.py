@@ -17,6 +17,7 @@ are judged against the size read at the end.
 """
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -183,13 +184,14 @@ class _NodeChecker:
 
     def __init__(self, report: VerificationReport):
         self.report = report
-        self.expected: dict[int, bytes] = {}
+        self.expected: dict[int, tuple[bytes, bytes | None]] = {}
         self.checked = 0
 
-    def add(self, level: int, index: int, value: bytes) -> None:
+    def add(self, level: int, index: int, value: bytes, leaves: bytes | None = None) -> None:
+        """A subtree the rebuilt tree completed; for a stored level-3 one, the 8 leaf hashes under it."""
         if level < merkle.STORED_MIN_LEVEL:
             return  # not stored (hashed from the leaves when a proof needs it)
-        self.expected[merkle.position(level, index)] = value
+        self.expected[merkle.position(level, index)] = (value, leaves)
         if len(self.expected) >= NODE_CHECK_CHUNK:
             self.flush()
 
@@ -197,8 +199,10 @@ class _NodeChecker:
         if not self.expected:
             return
         stored = {
-            pos: bytes(value)
-            for pos, value in LedgerNode.objects.filter(position__in=list(self.expected)).values_list("position", "hash")
+            pos: (bytes(value), None if leaves is None else bytes(leaves))
+            for pos, value, leaves in LedgerNode.objects.filter(position__in=list(self.expected)).values_list(
+                "position", "hash", "leaves"
+            )
         }
         for pos, value in sorted(self.expected.items()):
             level, index = merkle.subtree_of_position(pos)
@@ -355,6 +359,7 @@ def ledger_verify(*, progress: Callable[[int], None] | None = None) -> Verificat
             previous_head, head = head, next(heads, None)
 
     check_heads_at(0)
+    block: deque[bytes] = deque(maxlen=1 << merkle.STORED_MIN_LEVEL)  # the last 8 leaf hashes
     expected_index = 0
     for row in _leaf_pages(start_size):
         index = row[0]
@@ -378,8 +383,9 @@ def ledger_verify(*, progress: Callable[[int], None] | None = None) -> Verificat
         leaf_hash_ = _check_body(report, row, digest, pending=False)
         report.leaves += 1
         if not gap:
+            block.append(leaf_hash_)
             for level, node_index, value in edge.append(leaf_hash_):
-                nodes.add(level, node_index, value)
+                nodes.add(level, node_index, value, b"".join(block) if level == merkle.STORED_MIN_LEVEL else None)
             check_heads_at(edge.size)
         if progress and report.leaves % PAGE == 0:
             progress(report.leaves)

@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from zhengtong.demo.datasets import build_demo_datasets
 from zhengtong.demo.province import DEMO_PASSWORD, PERSONS_PER_SCALE, ProvinceBuilder, demo_accounts
 from zhengtong.kernel.identity.models import Citizen
 
@@ -32,10 +33,13 @@ class Command(BaseCommand):
         else:
             started = time.monotonic()
             result = ProvinceBuilder(seed=seed, progress=not no_progress).build(scale=scale)
+            # Departments' datasets with realistic dirt, loaded through ingest, so the catalog and the
+            # quality pages have content; their problem loops open when the worker handles the loads.
+            loaded = build_demo_datasets(seed=seed, progress=not no_progress)
             self.stdout.write(
                 f"演示省份已生成 / Demo province built in {time.monotonic() - started:.1f}s: "
                 f"{result.divisions} divisions, {result.departments} departments, "
-                f"{result.persons} persons, {result.companies} companies"
+                f"{result.persons} persons, {result.companies} companies, {len(loaded)} datasets loaded"
             )
         self.print_accounts()
 

@@ -47,7 +47,7 @@ def test_a_data_officer_follows_a_problem_to_its_loop_and_reads_the_dataset_s_tr
     problem = ProblemLoop.objects.get(rule_code="resident_id:id_number", closed_at__isnull=True)
     page.get_by_role("link", name="规则 resident_id:id_number").click()
     expect(page).to_have_url(f"{live_server.url}/workspace/loops/{problem.case_id}/")
-    expect(page.locator("h1")).to_have_text("户籍人口基本信息 问题数据：规则 resident_id:id_number")
+    expect(page.locator("h1")).to_have_text("户籍人口基本信息 问题数据：id_number 不符合“有效性：公民身份号码校验位”")
     page.go_back()
 
     page.get_by_role("link", name="户籍人口基本信息").first.click()

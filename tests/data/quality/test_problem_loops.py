@@ -67,7 +67,7 @@ def test_a_dirty_load_opens_one_loop_per_failing_rule_for_the_owner_department(
     assert (case.assignee_department.code, case.reporter_id, case.reporting_department_id) == ("330106-GA", None, None)
     assert case.subject_ref == f"catalog.Dataset:{population.public_id}#resident_id:id_number"
     # Stored in the platform's language, Chinese, for the department's staff.
-    assert case.title == "户籍人口基本信息 问题数据：规则 resident_id:id_number"
+    assert case.title == "户籍人口基本信息 问题数据：id_number 不符合“有效性：公民身份号码校验位”"
     assert case.description == (
         "户籍人口基本信息（330106-GA-00001）加载批次 L1（版本 1）的 200 行中有 12 行不符合规则 "
         "resident_id:id_number（{rule_label}，字段 id_number）。\n"

@@ -204,6 +204,16 @@ def _in_platform_language(message, **params) -> str:
         return str(message) % params if params else str(message)
 
 
+def _field_title(dataset_id: int, field_name: str) -> str:
+    if not field_name:
+        return ""
+    schema = schema_current(dataset_id)
+    for spec in schema.fields if schema else ():
+        if spec.name == field_name:
+            return spec.title or spec.name
+    return field_name
+
+
 def _open_rule_problem(*, dataset: DatasetRef, snapshot: QualitySnapshot, code: str, rule: dict) -> ProblemLoop:
     with translation.override(settings.LANGUAGE_CODE):
         params = {
@@ -211,7 +221,14 @@ def _open_rule_problem(*, dataset: DatasetRef, snapshot: QualitySnapshot, code: 
             "rule_label": rule_label(rule["kind"]), "field": rule["field"], "failed": rule["failed"],
             "rows": snapshot.rows, "load": snapshot.load_id, "version": snapshot.version,
         }
-        title = gettext("Problem data in %(dataset)s: rule %(rule)s") % params
+        # Officers know their fields by title ("出生日期"), not by the rule's code ("date:birth_date").
+        field_title = _field_title(dataset.id, rule["field"])
+        if field_title:
+            title = gettext("Problem data in %(dataset)s: %(field_title)s fails “%(rule_label)s”") % {
+                **params, "field_title": field_title,
+            }
+        else:
+            title = gettext("Problem data in %(dataset)s: rule %(rule)s") % params
         found = (
             gettext("Load %(load)s (version %(version)s) of %(dataset)s (%(resource_code)s) has %(failed)s of "
                     "%(rows)s rows failing the rule %(rule)s (%(rule_label)s, field %(field)s).")

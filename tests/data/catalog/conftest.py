@@ -25,7 +25,8 @@ STAFF = {
     "xihu_mz_officer": ("330106-MZ", ["data_officer"]),  # another department of the same district
     "binjiang_ga_officer": ("330108-GA", ["data_officer"]),
     "province_dsj_admin": ("330000-DSJ", ["big_data_admin"]),
-    "ningbo_dsj_admin": ("330200-DSJ", ["big_data_admin"]),
+    "ningbo_dsj_admin": ("330200-DSJ", ["big_data_admin"]),  # governs Ningbo's departments only
+    "hangzhou_dsj_admin": ("330100-DSJ", ["big_data_admin"]),  # governs Hangzhou's, Xihu's and Binjiang's
 }
 
 PERSON_SCHEMA = {

@@ -76,10 +76,20 @@ def test_only_the_departments_data_officers_register_for_it(name, department, pe
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("name", ["province_dsj_admin", "ningbo_dsj_admin", "root"])
-def test_the_bureau_and_superusers_register_for_any_department(name, make_dataset, departments):
+@pytest.mark.parametrize("name", ["province_dsj_admin", "hangzhou_dsj_admin", "root"])
+def test_the_bureau_registers_for_the_departments_of_its_division(name, make_dataset, departments):
     dataset = make_dataset(name, owner_department_id=departments["330108-GA"].id)
     assert dataset.resource_code == "330108-GA-00001"
+
+
+def test_a_city_bureau_may_not_register_for_another_city(make_dataset, departments, snapshot):
+    before = snapshot()
+    with pytest.raises(PermissionDenied):
+        make_dataset("ningbo_dsj_admin", owner_department_id=departments["330108-GA"].id)
+    assert snapshot() == before
+    assert make_dataset("ningbo_dsj_admin", owner_department_id=departments["330203-GA"].id).resource_code == (
+        "330203-GA-00001"
+    )
 
 
 # Each invariant, with the field it is reported on and its message.
@@ -194,8 +204,8 @@ def test_update_checks_the_invariants_on_the_result(make_dataset, people, snapsh
 
 
 @pytest.mark.parametrize("name, allowed", [
-    ("xihu_ga_officer", True), ("province_dsj_admin", True), ("ningbo_dsj_admin", True), ("root", True),
-    ("xihu_ga_caseworker", False), ("xihu_mz_officer", False), ("binjiang_ga_officer", False), ("citizen", False),
+    ("xihu_ga_officer", True), ("province_dsj_admin", True), ("hangzhou_dsj_admin", True), ("root", True),
+    ("ningbo_dsj_admin", False), ("xihu_ga_caseworker", False), ("xihu_mz_officer", False), ("binjiang_ga_officer", False), ("citizen", False),
 ])
 def test_who_may_edit(name, allowed, make_dataset, people, snapshot):
     dataset = make_dataset()

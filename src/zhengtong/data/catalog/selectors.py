@@ -84,16 +84,24 @@ def dataset_visible_queryset(actor: Actor) -> QuerySet:
     if not permissions.may_browse(actor):
         return Dataset.objects.none()
     datasets = Dataset.objects.all()
-    if permissions.sees_every_department(actor):
+    governed = permissions.governed_division_prefix(actor)
+    if governed == "":
         return datasets
-    return datasets.filter(~Q(status=DatasetStatus.DRAFT) | Q(owner_department_id=actor.department_id))
+    visible = ~Q(status=DatasetStatus.DRAFT) | Q(owner_department_id=actor.department_id)
+    if governed:
+        visible |= Q(owner_department__division__code__startswith=governed)
+    return datasets.filter(visible)
 
 
 def search_audience(actor: Actor) -> Audience:
+    governed = permissions.governed_division_prefix(actor)
     return Audience(
         staff=permissions.may_browse(actor),
         department_id=actor.department_id,
-        all_departments=permissions.sees_every_department(actor),
+        all_departments=governed == "",
+        department_ids=frozenset(
+            Department.objects.filter(division__code__startswith=governed).values_list("id", flat=True)
+        ) if governed else frozenset(),
     )
 
 
@@ -170,14 +178,18 @@ def access_dataset(*, actor: Actor, public_id: UUID | str) -> Dataset:
 
 
 def dataset_may_edit(*, actor: Actor, dataset: Dataset) -> bool:
-    return permissions.may_edit(actor, dataset.owner_department_id) and dataset.status != DatasetStatus.RETIRED
+    return (
+        permissions.may_edit(actor, dataset.owner_department_id, dataset.owner_department.division.code)
+        and dataset.status != DatasetStatus.RETIRED
+    )
 
 
 def registration_departments(*, actor: Actor) -> QuerySet:
     """The departments the actor may register datasets for."""
     departments = Department.objects.select_related("division").order_by("division__code", "kind")
-    if permissions.sees_every_department(actor):
-        return departments
+    governed = permissions.governed_division_prefix(actor)
+    if governed is not None:
+        return departments.filter(division__code__startswith=governed)
     if permissions.may_register(actor):
         return departments.filter(id=actor.department_id)
     return departments.none()

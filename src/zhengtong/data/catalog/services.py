@@ -206,7 +206,8 @@ def _lock(dataset: Dataset) -> Dataset:
 
 
 def _authorize_edit(actor: Actor, dataset: Dataset) -> None:
-    if not permissions.may_edit(actor, dataset.owner_department_id):
+    owner_division = Department.objects.filter(id=dataset.owner_department_id).values_list("division__code", flat=True)
+    if not permissions.may_edit(actor, dataset.owner_department_id, owner_division.first()):
         raise PermissionDenied(f"{actor.kind} actor may not change dataset {dataset.resource_code}")
 
 
@@ -261,9 +262,9 @@ def dataset_create(
     licence: str = Licence.CC_BY_4_0,
 ) -> Dataset:
     """Register a dataset (a draft) for a department; its resource code is generated unless given."""
-    if not permissions.may_edit(actor, owner_department_id):
-        raise PermissionDenied(f"{actor.kind} actor may not register datasets for department {owner_department_id}")
     department = Department.objects.select_related("division").filter(id=owner_department_id).first()
+    if not permissions.may_edit(actor, owner_department_id, department.division.code if department else None):
+        raise PermissionDenied(f"{actor.kind} actor may not register datasets for department {owner_department_id}")
     if department is None:
         raise ValidationError({"owner_department_id": _("Choose a department that exists.")}, code="unknown_department")
     values = dict(

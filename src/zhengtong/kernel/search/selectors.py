@@ -24,6 +24,9 @@ class Audience:
     staff: bool = False
     department_id: int | None = None
     all_departments: bool = False
+    # Further departments whose documents the searcher sees (e.g. a city's big-data bureau sees
+    # the drafts of the city's departments).
+    department_ids: frozenset[int] = frozenset()
 
     @classmethod
     def public(cls) -> "Audience":
@@ -40,8 +43,10 @@ def _audience_q(audience: Audience, prefix: str = "") -> Q:
         q |= Q(**{f"{prefix}visibility": Visibility.STAFF})
     if audience.all_departments:
         q |= Q(**{f"{prefix}visibility": Visibility.DEPARTMENT})
-    elif audience.department_id is not None:
-        q |= Q(**{f"{prefix}visibility": Visibility.DEPARTMENT, f"{prefix}department_id": audience.department_id})
+    else:
+        departments = set(audience.department_ids) | ({audience.department_id} - {None})
+        if departments:
+            q |= Q(**{f"{prefix}visibility": Visibility.DEPARTMENT, f"{prefix}department_id__in": sorted(departments)})
     return q
 
 

@@ -6,21 +6,53 @@ Settings (read here with defaults, so a deployment may tune them):
 - EVENTS_RETRY_MAX_DELAY_SECONDS (21600): …but never longer than this.
 - EVENTS_REDELIVER_GRACE_SECONDS (300): the sweeper leaves a due delivery alone this long, so it
   does not queue a second task while the first is still waiting for a worker.
+
+Webhooks (an event POSTed, signed, to each department subscribed to it; see signatures.py):
+- EVENTS_WEBHOOK_MAX_ATTEMPTS (12): with the backoff above, about 17 hours of retries before dead,
+  long enough to ride out a receiver's overnight maintenance.
+- EVENTS_WEBHOOK_TIMEOUT_SECONDS (10): connect and read timeout of each POST.
+- EVENTS_WEBHOOK_LEASE_SECONDS (60): an attempt still unreported after this long is presumed lost
+  (its worker died) and the delivery is due again. Keep it well above the timeout.
+- EVENTS_WEBHOOK_PUMP_SECONDS (50): how long one sweeper-queued task goes on delivering due webhooks.
+- EVENTS_WEBHOOK_ALLOW_HTTP_LOCALHOST (DEBUG): accept http:// targets on 127.0.0.1, ::1, localhost.
+- EVENTS_WEBHOOK_PROXY (none): an outbound proxy URL; proxy environment variables are ignored.
 """
 
+import json
 import logging
 import math
+import re
+import threading
+import time
 import traceback
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from urllib.parse import urlsplit
 from uuid import UUID
 
+import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import DeliveryStatus, EventDelivery, OutboxEvent
-from .registry import Event, check_event_name, handlers_for
+from .models import (
+    DeliveryStatus,
+    EventDelivery,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookSubscription,
+    WebhookTopic,
+)
+from .permissions import WebhookActor, check_may_manage
+from .registry import EVENT_NAME, Event, check_event_name, handlers_for
+from .signatures import webhook_headers, webhook_secret_generate
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +129,12 @@ def event_publish(*, name: str, payload: dict) -> UUID:
             # robust: a failure to queue must not turn a committed change into an error for the
             # caller; the rows are there and the sweeper will queue them.
             transaction.on_commit(partial(_enqueue_event, event.id), robust=True)
+        subscription_ids = _webhook_subscription_ids_for(name)
+        if subscription_ids:
+            webhooks = WebhookDelivery.objects.bulk_create(
+                [WebhookDelivery(event=event, subscription_id=sid, next_attempt_at=now) for sid in subscription_ids]
+            )
+            transaction.on_commit(partial(_enqueue_webhook_deliveries, [w.id for w in webhooks]), robust=True)
     return event.id
 
 
@@ -231,3 +269,391 @@ def deliveries_retry(*, delivery_ids: list[int]) -> int:
     for delivery_id in retried:
         transaction.on_commit(partial(_enqueue_delivery, delivery_id), robust=True)
     return len(retried)
+
+
+# --- Webhooks -----------------------------------------------------------------------------------
+#
+# A delivery is claimed in one short transaction (attempts + 1, a lease token, next_attempt_at
+# pushed to the end of the lease), POSTed with no transaction open (a slow receiver must not hold
+# a database lock, and on SQLite a write transaction locks the whole file), and its outcome recorded
+# in a second short transaction. A worker killed mid-request leaves the lease to run out, after
+# which the delivery is due again: delivery is at least once, and the receiver de-duplicates by the
+# Webhook-Id header (the event id). Outcomes are recorded only by the holder of the current lease,
+# except success, which is a fact whoever reports it.
+
+# A subscription asks for exact names ("registry.person_changed") or dotted prefixes ("registry.").
+TOPIC_PREFIX = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*\.$")
+MAX_TOPICS = 50
+LOCAL_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+USER_AGENT = "Zhengtong-Webhooks/1"
+
+
+def webhook_max_attempts() -> int:
+    return int(getattr(settings, "EVENTS_WEBHOOK_MAX_ATTEMPTS", 12))
+
+
+def webhook_timeout() -> float:
+    return float(getattr(settings, "EVENTS_WEBHOOK_TIMEOUT_SECONDS", 10))
+
+
+def webhook_lease() -> timedelta:
+    return timedelta(seconds=float(getattr(settings, "EVENTS_WEBHOOK_LEASE_SECONDS", 60)))
+
+
+def webhook_digest() -> str:
+    """The HMAC hash by crypto profile (read from settings: kernel.events may not import kernel.crypto)."""
+    return "sha256" if getattr(settings, "CRYPTO_PROFILE", "guomi") == "international" else "sm3"
+
+
+def webhook_topics_check(events: Sequence[str]) -> list[str]:
+    """The subscription's patterns, sorted and without repeats; ValidationError naming a bad one."""
+    if isinstance(events, str) or not isinstance(events, Sequence):
+        raise ValidationError("List the event names or prefixes to subscribe to, e.g. ['registry.'].")
+    for pattern in events:
+        if not isinstance(pattern, str):
+            raise ValidationError(f"{pattern!r} is not an event name or prefix; they are strings.")
+    patterns = sorted(set(events))
+    if not patterns:
+        raise ValidationError("Subscribe to at least one event name or prefix, e.g. 'registry.'.")
+    if len(patterns) > MAX_TOPICS:
+        raise ValidationError(f"A subscription may list at most {MAX_TOPICS} event names or prefixes.")
+    for pattern in patterns:
+        if not (
+            (EVENT_NAME.match(pattern) and len(pattern) <= 100) or (TOPIC_PREFIX.match(pattern) and len(pattern) <= 101)
+        ):
+            raise ValidationError(
+                f"{pattern!r} is neither an event name such as 'registry.person_changed' nor a prefix ending "
+                "in a dot such as 'registry.'."
+            )
+    return patterns
+
+
+def webhook_url_check(url: str) -> None:
+    """https only; http to this machine only where allowed (development). ValidationError otherwise."""
+    if not isinstance(url, str) or len(url) > 500:
+        raise ValidationError("A webhook target is a URL of at most 500 characters.")
+    URLValidator(schemes=["http", "https"])(url)
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # They would be stored and shown in clear; the signature is how the receiver knows us.
+        raise ValidationError("A webhook target URL may not carry a user name or password.")
+    if parts.scheme == "https":
+        return
+    allow_local = getattr(settings, "EVENTS_WEBHOOK_ALLOW_HTTP_LOCALHOST", settings.DEBUG)
+    if not (allow_local and parts.hostname in LOCAL_HOSTS):
+        raise ValidationError(
+            f"Webhook targets must use https, not {url!r} (plain http is accepted only for 127.0.0.1 or "
+            "localhost in development)."
+        )
+
+
+@transaction.atomic
+def webhook_subscription_create(
+    *, actor: WebhookActor, department_id: int, events: Sequence[str], url: str, description: str = ""
+) -> tuple[WebhookSubscription, str]:
+    """Subscribe a department's endpoint to events; returns the subscription and its new secret.
+
+    The secret is returned this once: the department stores it to verify our signatures.
+    """
+    if isinstance(department_id, bool) or not isinstance(department_id, int):
+        raise ValidationError(f"department_id must be an integer, not {department_id!r}.")
+    check_may_manage(actor, department_id)
+    patterns = webhook_topics_check(events)
+    webhook_url_check(url)
+    secret = webhook_secret_generate()
+    subscription = WebhookSubscription.objects.create(
+        department_id=department_id, url=url, secret=secret, description=description[:200],
+        created_by_user_id=actor.user_id,
+    )
+    WebhookTopic.objects.bulk_create([WebhookTopic(subscription=subscription, pattern=p) for p in patterns])
+    logger.info("Webhook subscription %s of department %s to %s: %s", subscription.public_id, department_id,
+                patterns, url)
+    return subscription, secret
+
+
+@transaction.atomic
+def webhook_subscription_deactivate(*, actor: WebhookActor, subscription_id: UUID) -> WebhookSubscription:
+    """Stop sending to a subscription. Its pending deliveries are cancelled (kept, marked so).
+
+    Deactivating an inactive subscription changes nothing. WebhookSubscription.DoesNotExist if
+    there is none, PermissionDenied if the actor may not manage its department's subscriptions.
+    """
+    subscription = WebhookSubscription.objects.select_for_update().get(public_id=subscription_id)
+    check_may_manage(actor, subscription.department_id)
+    if not subscription.active:
+        return subscription
+    now = timezone.now()
+    subscription.active = False
+    subscription.deactivated_at = now
+    subscription.deactivated_by_user_id = actor.user_id
+    subscription.save(update_fields=["active", "deactivated_at", "deactivated_by_user_id", "updated_at"])
+    WebhookDelivery.objects.filter(subscription=subscription, status=WebhookDeliveryStatus.PENDING).update(
+        status=WebhookDeliveryStatus.CANCELLED, lease_token=None, updated_at=now
+    )
+    return subscription
+
+
+@transaction.atomic
+def webhook_deliveries_redeliver(
+    *, actor: WebhookActor, subscription_id: UUID, delivery_ids: Sequence[int] | None = None
+) -> int:
+    """Send again now: every dead delivery of the subscription, or the given dead or delivered ones
+    (a receiver that lost what it got may ask for it again; it de-duplicates by event id anyway).
+
+    As for handler deliveries, the attempt count is kept: a redelivery that fails again is dead
+    again at once rather than starting a new round of backoff. Returns how many were queued.
+    """
+    subscription = WebhookSubscription.objects.get(public_id=subscription_id)
+    check_may_manage(actor, subscription.department_id)
+    if not subscription.active:
+        raise ValidationError("The subscription is deactivated; nothing is sent to it.")
+    chosen = WebhookDelivery.objects.select_for_update().filter(subscription=subscription)
+    if delivery_ids is None:
+        chosen = chosen.filter(status=WebhookDeliveryStatus.DEAD)
+    else:
+        chosen = chosen.filter(
+            pk__in=list(delivery_ids), status__in=[WebhookDeliveryStatus.DEAD, WebhookDeliveryStatus.DELIVERED]
+        )
+    ids = list(chosen.order_by("id").values_list("id", flat=True))
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk__in=ids).update(
+        status=WebhookDeliveryStatus.PENDING, next_attempt_at=now, lease_token=None, updated_at=now
+    )
+    transaction.on_commit(partial(_enqueue_webhook_deliveries, ids), robust=True)
+    return len(ids)
+
+
+def _webhook_subscription_ids_for(name: str) -> list[int]:
+    """Active subscriptions to `name` or to one of its prefixes: "a.b.c" → "a.b.c", "a.", "a.b."."""
+    parts = name.split(".")
+    patterns = [name, *(".".join(parts[:n]) + "." for n in range(1, len(parts)))]
+    return list(
+        WebhookSubscription.objects.filter(active=True, topics__pattern__in=patterns)
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
+
+
+def _enqueue_webhook_deliveries(delivery_ids: list[int]) -> None:
+    for delivery_id in delivery_ids:
+        _enqueue_webhook_delivery(delivery_id)
+
+
+def _enqueue_webhook_delivery(delivery_id: int, run_after: datetime | None = None) -> None:
+    from .tasks import webhook_delivery_attempt as task
+
+    (task.using(run_after=run_after) if run_after else task).enqueue(delivery_id)
+
+
+def webhook_body(event: OutboxEvent) -> bytes:
+    """What a receiver gets: the same bytes on every attempt (the signature covers them)."""
+    document = {
+        "id": str(event.id),
+        "name": event.name,
+        "occurred_at": event.occurred_at.isoformat(),
+        "payload": event.payload,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class WebhookAttempt:
+    """A claimed delivery: what the POST needs, and the lease that entitles us to report on it."""
+
+    delivery_id: int
+    lease_token: UUID
+    attempt: int
+    url: str
+    secret: str
+    webhook_id: str
+    body: bytes
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> str | None:
+    """POST one delivery if it is pending and due (or its lease ran out); its status afterwards.
+
+    None means there was nothing to do (delivered, in flight elsewhere, not due yet) or that the
+    lease ran out before the outcome came back and another attempt now owns the delivery.
+    """
+    claimed = _webhook_claim(WebhookDelivery.objects.filter(pk=delivery_id))
+    if not isinstance(claimed, WebhookAttempt):
+        return claimed
+    return _webhook_post(claimed)
+
+
+def webhook_deliveries_deliver_due(*, seconds: float | None = None) -> int:
+    """Deliver due webhooks, oldest first, until none is due or `seconds` have passed.
+
+    What the sweeper queues: it picks up deliveries whose task was lost and those whose worker died
+    mid-attempt. Several may run at once; each claim is exclusive. Returns how many were attempted.
+    """
+    budget = float(getattr(settings, "EVENTS_WEBHOOK_PUMP_SECONDS", 50)) if seconds is None else seconds
+    deadline = time.monotonic() + budget
+    attempted = 0
+    while time.monotonic() < deadline:
+        claimed = _webhook_claim(WebhookDelivery.objects.all())
+        if claimed is None:
+            break
+        if isinstance(claimed, WebhookAttempt):
+            _webhook_post(claimed)
+        attempted += 1
+    return attempted
+
+
+def webhook_deliveries_redeliver_due(*, grace: timedelta | None = None) -> int:
+    """Queue one delivering task if any webhook delivery was left behind; returns how many were.
+
+    Left behind: due for longer than `grace` without an attempt (its task was lost, or the queue
+    is slow), or claimed by an attempt whose lease has run out (its worker died). One task, not one
+    per delivery, so a long backlog is not multiplied by every sweep.
+    """
+    now = timezone.now()
+    cutoff = now - (redeliver_grace() if grace is None else grace)
+    behind = WebhookDelivery.objects.filter(status=WebhookDeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
+        Q(lease_token__isnull=False) | Q(next_attempt_at__lte=cutoff)
+    ).count()
+    if behind:
+        from .tasks import webhook_deliveries_deliver_due as task
+
+        task.enqueue()
+        logger.info("%s webhook deliveries left behind; a delivering task is queued", behind)
+    return behind
+
+
+def _webhook_claim(candidates: QuerySet) -> WebhookAttempt | str | None:
+    """Take the first due pending delivery among `candidates` for one attempt.
+
+    Returns the attempt to make, or the delivery's new final status when it must not be attempted
+    (its subscription was deactivated; its last allowed attempt was lost), or None if none is due.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        delivery = (
+            candidates.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event", "subscription")
+            .filter(status=WebhookDeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")
+            .first()
+        )
+        if delivery is None:
+            return None
+        last_attempt_lost = delivery.lease_token is not None
+        if last_attempt_lost:
+            delivery.last_http_status = None
+            delivery.last_error = (
+                f"Attempt {delivery.attempts} did not report back within its lease (the worker stopped?)."
+            )
+            logger.warning("Webhook delivery %s: %s", delivery.id, delivery.last_error)
+        delivery.lease_token = None
+        if not delivery.subscription.active:
+            delivery.status = WebhookDeliveryStatus.CANCELLED
+        elif last_attempt_lost and delivery.attempts >= webhook_max_attempts():
+            # The lost attempt was the last one allowed. (A redelivered dead delivery, by contrast,
+            # gets its one more attempt: its count is kept but it has no lost attempt.)
+            delivery.status = WebhookDeliveryStatus.DEAD
+            logger.error("Webhook delivery %s is dead after %s attempts: %s", delivery.id, delivery.attempts,
+                         delivery.last_error)
+        else:
+            delivery.attempts += 1
+            delivery.last_attempt_at = now
+            delivery.lease_token = uuid.uuid4()
+            delivery.next_attempt_at = now + webhook_lease()
+        delivery.save(update_fields=["status", "attempts", "last_attempt_at", "lease_token", "next_attempt_at",
+                                     "last_http_status", "last_error", "updated_at"])
+        if delivery.lease_token is None:
+            return delivery.status
+    return WebhookAttempt(
+        delivery_id=delivery.id,
+        lease_token=delivery.lease_token,
+        attempt=delivery.attempts,
+        url=delivery.subscription.url,
+        secret=delivery.subscription.secret,
+        webhook_id=str(delivery.event_id),
+        body=webhook_body(delivery.event),
+    )
+
+
+_http = threading.local()
+
+
+def _http_session() -> requests.Session:
+    """One session per thread, so connections to a receiver are reused across deliveries."""
+    session = getattr(_http, "session", None)
+    if session is None:
+        session = requests.Session()
+        # No proxies, .netrc credentials or CA bundles from the environment: what is sent where is
+        # decided by settings alone.
+        session.trust_env = False
+        session.headers["User-Agent"] = USER_AGENT
+        _http.session = session
+    return session
+
+
+def _webhook_post(attempt: WebhookAttempt) -> str | None:
+    headers = webhook_headers(attempt.secret, attempt.webhook_id, attempt.body, digest=webhook_digest())
+    proxy = getattr(settings, "EVENTS_WEBHOOK_PROXY", None)
+    http_status: int | None = None
+    error = ""
+    try:
+        webhook_url_check(attempt.url)  # the rules may have tightened since the subscription was made
+        with _http_session().post(
+            attempt.url,
+            data=attempt.body,
+            headers=headers,
+            timeout=webhook_timeout(),
+            allow_redirects=False,  # a redirect is an answer we cannot sign for again: a failure
+            stream=True,  # read no more of the answer than the error message needs
+            proxies={"http": proxy, "https": proxy} if proxy else None,
+        ) as response:
+            http_status = response.status_code
+            if not 200 <= http_status < 300:
+                excerpt = next(response.iter_content(300), b"").decode("utf-8", "replace").strip()
+                error = f"HTTP {http_status} {response.reason or ''}".strip() + (f": {excerpt}" if excerpt else "")
+    except ValidationError as refused:
+        error = f"Refused target: {' '.join(refused.messages)}"
+    except requests.RequestException as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    except Exception as failure:  # noqa: BLE001 - anything else is recorded and retried the same way
+        logger.exception("Webhook delivery %s: unexpected failure", attempt.delivery_id)
+        error = f"{type(failure).__name__}: {failure}"
+    return _webhook_outcome(attempt, http_status=http_status, error=error)
+
+
+def _webhook_outcome(attempt: WebhookAttempt, *, http_status: int | None, error: str) -> str | None:
+    now = timezone.now()
+    with transaction.atomic():
+        if not error:
+            # Also over a cancellation that came while the request was in flight: it got there.
+            delivered = WebhookDelivery.objects.filter(
+                pk=attempt.delivery_id, status__in=[WebhookDeliveryStatus.PENDING, WebhookDeliveryStatus.CANCELLED]
+            ).update(
+                status=WebhookDeliveryStatus.DELIVERED, delivered_at=now, last_http_status=http_status,
+                lease_token=None, updated_at=now,
+            )
+            return WebhookDeliveryStatus.DELIVERED if delivered else None
+        delivery = (
+            WebhookDelivery.objects.select_for_update()
+            .filter(pk=attempt.delivery_id, status=WebhookDeliveryStatus.PENDING, lease_token=attempt.lease_token)
+            .first()
+        )
+        if delivery is None:
+            return None  # the lease ran out meanwhile; the attempt that holds it now reports
+        delivery.lease_token = None
+        delivery.last_http_status = http_status
+        delivery.last_error = error[:1000]
+        if delivery.attempts >= webhook_max_attempts():
+            delivery.status = WebhookDeliveryStatus.DEAD
+            logger.error("Webhook delivery %s to %s is dead after %s attempts: %s", delivery.id, attempt.url,
+                         delivery.attempts, delivery.last_error)
+        else:
+            # Counted from the attempt's start, as for handler deliveries.
+            delivery.next_attempt_at = max(now, delivery.last_attempt_at + retry_delay(delivery.attempts))
+            transaction.on_commit(
+                partial(_enqueue_webhook_delivery, delivery.id, delivery.next_attempt_at), robust=True
+            )
+            logger.warning("Webhook delivery %s to %s failed, attempt %s, retry at %s: %s", delivery.id,
+                           attempt.url, delivery.attempts, delivery.next_attempt_at.isoformat(), delivery.last_error)
+        delivery.save(update_fields=["status", "lease_token", "last_http_status", "last_error", "next_attempt_at",
+                                     "updated_at"])
+        return delivery.status

@@ -1,4 +1,4 @@
-"""Queue tasks that deliver events; the work itself is in services (each delivery on its own)."""
+"""Queue tasks that deliver events to handlers and webhooks; the work itself is in services."""
 
 from uuid import UUID
 
@@ -23,3 +23,15 @@ def delivery_attempt(delivery_id: int) -> str | None:
 def deliveries_redeliver_due() -> int:
     """The sweeper as a task, for a deployment that schedules it through the queue."""
     return services.deliveries_redeliver_due()
+
+
+@task()
+def webhook_delivery_attempt(delivery_id: int) -> str | None:
+    """Queued once the publishing transaction commits, for each retry (with run_after), and on redelivery."""
+    return services.webhook_delivery_attempt(delivery_id=delivery_id)
+
+
+@task()
+def webhook_deliveries_deliver_due() -> int:
+    """Queued by the sweeper: deliver webhooks left behind by a lost task or a dead worker."""
+    return services.webhook_deliveries_deliver_due()

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from zhengtong.data.quality.public import quality_check_timeliness
-from zhengtong.kernel.events.public import redeliver_due
+from zhengtong.kernel.events.public import redeliver_due, webhook_redeliver_due
 from zhengtong.kernel.ledger.public import ledger_publish_tree_head_job, ledger_sequence
 from zhengtong.kernel.loops.public import escalate_overdue
 
@@ -19,6 +19,7 @@ JOBS = (
     (ledger_sequence, 10),
     (ledger_publish_tree_head_job, 60),
     (redeliver_due, 60),
+    (webhook_redeliver_due, 30),
     (escalate_overdue, 600),
     (quality_check_timeliness, 3600),
 )

@@ -14,3 +14,24 @@ class ComponentsExampleForm(forms.Form):
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class WebhookSubscriptionForm(forms.Form):
+    """A department's endpoint for change events (一处变更、全网同步)."""
+
+    url = forms.URLField(
+        label=_("Endpoint URL"), max_length=500, assume_scheme="https",
+        help_text=_("Your system's HTTPS address that will receive the signed events."),
+    )
+    events = forms.CharField(
+        label=_("Events"), max_length=500,
+        help_text=_("Event names or prefixes ending in a dot, separated by commas or spaces, e.g. "
+                    "“registry.” for every change of the base registries."),
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+    def clean_events(self) -> list[str]:
+        names = [name for name in self.cleaned_data["events"].replace("，", ",").replace(",", " ").split() if name]
+        if not names:
+            raise forms.ValidationError(_("Name at least one event or prefix."), code="required")
+        return names

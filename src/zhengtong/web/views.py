@@ -1,10 +1,13 @@
-"""Shared pages: the portal home, the workspace home, text size and the component style guide."""
+"""Shared pages: the portal home, the workspace home, text size, the component style guide, and a
+department's webhook subscriptions (kernel.events has no pages of its own)."""
 
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -12,13 +15,22 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from zhengtong.kernel.identity.decorators import staff_required
+from zhengtong.kernel.events.public import (
+    WebhookSubscriptionNotFound,
+    access_webhook_subscription,
+    webhook_deliveries_list,
+    webhook_deliveries_redeliver,
+    webhook_subscription_create,
+    webhook_subscription_deactivate,
+    webhook_subscription_list,
+)
 from zhengtong.kernel.identity.public import AccountKind
 from zhengtong.kernel.loops.public import case_summary_for_department
 from zhengtong.kernel.masking.public import mask_value
 from zhengtong.kernel.org.public import Role, department_get, division_get
 
 from .context_processors import LARGE_TEXT_COOKIE
-from .forms import ComponentsExampleForm
+from .forms import ComponentsExampleForm, WebhookSubscriptionForm
 
 # A preference, not a secret: kept for a year so a returning older user need not set it again.
 LARGE_TEXT_COOKIE_AGE = timedelta(days=365)
@@ -83,6 +95,7 @@ def workspace_home(request):
         "role_labels": [role.label for role in Role if role.value in actor.roles],
         "case_summary": case_summary_for_department(department.id) if department else None,
         "is_big_data_admin": actor.is_superuser or actor.has_role(Role.BIG_DATA_ADMIN),
+        "may_subscribe": actor.has_role(Role.DATA_OFFICER) or actor.has_role(Role.BIG_DATA_ADMIN),
     }
     return render(request, "web/workspace_home.html", context)
 
@@ -128,3 +141,52 @@ def components(request):
         ],
     }
     return render(request, "web/components.html", context)
+
+
+@staff_required
+def webhook_list(request):
+    """数据订阅: the department's webhook endpoints, and a form to add one (the secret is shown once)."""
+    actor = request.actor
+    # Only the department's data officers and big-data administrators: PermissionDenied (403) otherwise.
+    subscriptions = webhook_subscription_list(actor=actor, department_id=actor.department_id)
+    form = WebhookSubscriptionForm(request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = webhook_subscription_create(
+                actor=actor, department_id=actor.department_id, events=form.cleaned_data["events"],
+                url=form.cleaned_data["url"], description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            subscriptions = webhook_subscription_list(actor=actor, department_id=actor.department_id)
+            form = WebhookSubscriptionForm()
+    return render(request, "web/webhook_list.html", {
+        "subscriptions": subscriptions, "form": form, "created": created,
+        "department": department_get(actor.department_id) if actor.department_id else None,
+    }, status=400 if request.method == "POST" and created is None else 200)
+
+
+@staff_required
+def webhook_detail(request, subscription_id):
+    """One endpoint: its recent deliveries, resending dead ones, switching it off."""
+    actor = request.actor
+    try:
+        subscription = access_webhook_subscription(actor=actor, subscription_id=subscription_id)
+    except (WebhookSubscriptionNotFound, PermissionDenied):
+        # Another department's endpoint is as unknown to the caller as one that does not exist.
+        raise Http404 from None
+    message = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "deactivate":
+            subscription = webhook_subscription_deactivate(actor=actor, subscription_id=subscription.id)
+            message = _("The subscription is switched off; nothing more will be sent to it.")
+        elif request.POST.get("action") == "redeliver":
+            count = webhook_deliveries_redeliver(actor=actor, subscription_id=subscription.id)
+            message = _("%(count)s failed deliveries will be sent again.") % {"count": count}
+    deliveries = webhook_deliveries_list(actor=actor, subscription_id=subscription.id, limit=100)
+    return render(request, "web/webhook_detail.html", {
+        "subscription": subscription, "deliveries": deliveries, "message": message,
+    })

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -234,6 +235,20 @@ def test_duplicate_tasks_run_the_handler_once(run_worker):
     publish("test.events.happened", {})
     # The sweeper racing the original task queues a second one; only one attempt may run the handler.
     assert services.deliveries_redeliver_due(grace=timedelta(0)) == 1
+    assert DBTaskResult.objects.count() == 2
+    run_worker()
+    assert len(CALLS) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_is_not_multiplied_by_every_sweep(run_worker):
+    register_handler("test.events.happened", record)
+    publish("test.events.happened", {})
+    # The queue is ten minutes behind: the delivery has been due for that long.
+    EventDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=10))
+    assert redeliver_due() == 1
+    # The next sweeps leave the re-queued delivery to its task until another grace period passes.
+    assert redeliver_due() == 0 and redeliver_due() == 0
     assert DBTaskResult.objects.count() == 2
     run_worker()
     assert len(CALLS) == 1

@@ -237,12 +237,18 @@ def deliveries_redeliver_due(*, grace: timedelta | None = None) -> int:
     This is what makes delivery survive a crash between commit and queueing (or a lost task): a
     duplicate task is harmless, because an attempt only runs a delivery that is still pending.
     """
-    cutoff = timezone.now() - (redeliver_grace() if grace is None else grace)
-    delivery_ids = list(
-        EventDelivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", flat=True)
-    )
+    now = timezone.now()
+    cutoff = now - (redeliver_grace() if grace is None else grace)
+    with transaction.atomic():
+        delivery_ids = list(
+            EventDelivery.objects.select_for_update(skip_locked=True)
+            .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=cutoff)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", flat=True)
+        )
+        # Still due (an attempt runs it), but not picked again by the next sweeps until another
+        # grace period has passed: a backlog in the queue is not multiplied by every sweep.
+        EventDelivery.objects.filter(pk__in=delivery_ids).update(next_attempt_at=now, updated_at=now)
     for delivery_id in delivery_ids:
         _enqueue_delivery(delivery_id)
     if delivery_ids:

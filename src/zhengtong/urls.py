@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("zhengtong.data.catalog.api_urls")),
     path("", include("zhengtong.data.ingest.api_urls")),
     path("", include("zhengtong.data.quality.api_urls")),
+    path("", include("zhengtong.data.registry.api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("workspace/catalog/", include("zhengtong.data.catalog.urls")),
     path("workspace/ingest/", include("zhengtong.data.ingest.urls")),
     path("workspace/quality/", include("zhengtong.data.quality.urls")),
+    path("workspace/registry/", include("zhengtong.data.registry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "zhengtong.data.catalog",
     "zhengtong.data.ingest",
     "zhengtong.data.quality",
+    "zhengtong.data.registry",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

@@ -1,1 +1,2 @@
-"""基础库: the natural-person and legal-person registries, built by entity resolution."""
+"""The base registries (基础库): natural-person and legal-person master records built by entity
+resolution across departments' datasets, with golden records and provenance per attribute."""

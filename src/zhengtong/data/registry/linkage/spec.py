@@ -82,7 +82,10 @@ class LinkageResult:
     """Paths of the run's outputs and its counts.
 
     records.parquet:  record_id, source, source_key, the canonical normalised columns, the
-                      carried columns, id_valid (bool), id_converted (bool: legacy ID converted)
+                      carried columns, id_valid (bool), id_converted (bool: legacy ID converted),
+                      and the keys the passes compared: name_pinyin, address_key, and for persons
+                      id_body (the ID's first 17 characters), for companies uscc_valid and
+                      registration_no_valid (normalise.py's docstring lists them)
     pairs.parquet:    left_record_id, right_record_id, match_probability (float, 1.0 for
                       deterministic and accepted pairs, 0.0 for rejected), match_pass
                       ("deterministic" | "probabilistic" | "clerical"), status ("link" | "review"

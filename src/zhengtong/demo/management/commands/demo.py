@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zhengtong.demo.datasets import build_demo_datasets
 from zhengtong.demo.province import DEMO_PASSWORD, PERSONS_PER_SCALE, ProvinceBuilder, demo_accounts
+from zhengtong.demo.registries import build_demo_registries
 from zhengtong.kernel.identity.models import Citizen
 
 
@@ -30,12 +31,15 @@ class Command(BaseCommand):
                     "start from an empty database to rebuild the demo"
                 )
             self.stdout.write("演示省份已载入 / The demo province is already loaded.")
+            build_demo_registries(progress=not no_progress)  # a province built before the registries
         else:
             started = time.monotonic()
             result = ProvinceBuilder(seed=seed, progress=not no_progress).build(scale=scale)
             # Departments' datasets with realistic dirt, loaded through ingest, so the catalog and the
             # quality pages have content; their problem loops open when the worker handles the loads.
             loaded = build_demo_datasets(seed=seed, progress=not no_progress)
+            # The base registries (人口库、法人库) linked from those datasets.
+            build_demo_registries(progress=not no_progress)
             self.stdout.write(
                 f"演示省份已生成 / Demo province built in {time.monotonic() - started:.1f}s: "
                 f"{result.divisions} divisions, {result.departments} departments, "

@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from zhengtong.data.registry import services
 from zhengtong.data.registry.linkage.spec import ClericalDecision as EngineDecision
 from zhengtong.data.registry.models import ClericalDecision, PairStatus, ReviewPair
-from zhengtong.data.registry.public import registry_lookup
+from zhengtong.data.registry.public import master_get, registry_lookup
 from zhengtong.kernel.loops.models import Case
 
 from .conftest import CHEN, ZHAO, ScriptedEngine, ledger, person, run
@@ -103,12 +103,19 @@ def test_a_pair_no_longer_in_doubt_is_superseded_and_its_case_closed(sources, en
 def test_the_real_engine_links_an_accepted_pair(sources, engine, people, monkeypatch):
     script_doubt(engine)
     run()
+    chen_before, zhao_before = master_of(HUKOU_CHEN).registry_id, master_of(SHEBAO_ZHAO).registry_id
+    assert chen_before != zhao_before
     services.review_decide(actor=people.actor("xihu_dsj_admin"), pair=ReviewPair.objects.get(), accepted=True)
     monkeypatch.undo()  # the real engine from here on
     linked = run()
-    assert linked.status == "succeeded"
+    assert linked.status == "succeeded" and linked.masters_merged == 1
     assert registry_lookup(kind="person", resident_id=CHEN) is not None
     assert master_of(HUKOU_CHEN) == master_of(SHEBAO_ZHAO) == master_of(SHEBAO_CHEN)
+    # The merged id redirects to the survivor, which kept one of the two ids.
+    survivor = master_of(HUKOU_CHEN).registry_id
+    assert survivor in (chen_before, zhao_before)
+    gone = zhao_before if survivor == chen_before else chen_before
+    assert master_get(gone).registry_id == survivor
 
 
 def test_the_real_engine_splits_a_rejected_pair_that_shares_a_valid_id(sources, people, monkeypatch):

@@ -15,6 +15,9 @@ from zhengtong.data.registry.models import (
     SourceRecord,
 )
 from zhengtong.data.registry.public import master_get, registry_lookup
+from zhengtong.kernel.events.models import WebhookDelivery
+from zhengtong.kernel.events.public import webhook_subscription_create
+from zhengtong.kernel.identity.public import Actor
 
 from .conftest import CHEN, HUKOU_ROWS, LI, SHEBAO_ROWS, ZHAO, events, run
 
@@ -174,3 +177,19 @@ def test_the_command_runs_a_registry(sources, capsys):
     call_command("registry_run", "person", no_progress=True)
     assert "person: 6 records → 4 clusters; 4 new" in capsys.readouterr().out
     assert SHEBAO_ROWS  # the fixture's rows, unchanged
+
+
+def test_a_subscribed_department_gets_each_change_as_a_signed_webhook_delivery(sources, departments):
+    # 一处变更、全网同步: the civil-affairs bureau's system subscribes to the registries' changes.
+    subscriber = departments["330106-MZ"]
+    webhook_subscription_create(actor=Actor(kind="system"), department_id=subscriber.id, events=["registry."],
+                                url="https://mz.example.gov.cn/hooks")
+    run()
+    changed = events()
+    deliveries = WebhookDelivery.objects.filter(event__name=services.GOLDEN_RECORD_CHANGED)
+    assert len(changed) == 4
+    assert sorted(d.event.payload["registry_id"] for d in deliveries) == sorted(e["registry_id"] for e in changed)
+    assert all(d.status == "pending" for d in deliveries)
+    # A rerun that changes nothing announces nothing.
+    run()
+    assert WebhookDelivery.objects.filter(event__name=services.GOLDEN_RECORD_CHANGED).count() == 4

@@ -1,5 +1,12 @@
-import pytest
+import collections
+import enum
+import uuid
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from zhengtong.kernel.ledger import canonical_json as cj
 from zhengtong.kernel.ledger.canonical_json import CanonicalJsonError, canonical_json, canonical_json_bytes
 
 
@@ -59,3 +66,90 @@ def test_the_hand_written_leaf_envelope_is_exactly_canonical_json(subject, actor
             "version": 1,
         }
     )
+
+
+# --- The fast encoder (orjson) against the json module -------------------------------------------
+
+# Characters where JSON writers differ, if anywhere: quotes, backslash, every C0 control, DEL,
+# the line/paragraph separators ECMAScript once choked on, both sides of the surrogate block and
+# of the private-use area, the last BMP character and an astral one.
+_TRICKY = ['"', "\\", "/", "\x7f", "\u0085", "\u2028", "\u2029", "\ud7ff", "\ue000", "\ufeff", "\uffff", "\U0001f600", "值", "a"]
+_TRICKY += [chr(code) for code in range(0x20)]
+_text = st.text() | st.text(alphabet=st.sampled_from(_TRICKY))
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-cj.MAX_SAFE_INTEGER, cj.MAX_SAFE_INTEGER) | _text,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text, children, max_size=5),
+    max_leaves=40,
+)
+
+
+def _reference(value) -> bytes:
+    """The slow path only: every dict rebuilt in UTF-16 key order, then the json module."""
+    return cj._ENCODER.encode(cj._canonical(value, "value")).encode("utf-8")
+
+
+@settings(max_examples=600, deadline=None)
+@given(_json)
+def test_the_fast_encoder_writes_exactly_the_canonical_bytes(value):
+    assert cj.orjson is not None  # else this would only compare the json module with itself
+    assert canonical_json_bytes(value) == _reference(value) == canonical_json(value).encode("utf-8")
+    if cj.is_plain(value):
+        assert cj.plain_json_bytes(value) == _reference(value)
+
+
+def test_every_character_is_written_the_same_as_a_value_and_as_a_key():
+    # Every BMP character but the surrogates, and every 61st astral one (UTF-8 and the escaping
+    # rules treat the astral planes alike).
+    codes = [*range(0xD800), *range(0xE000, 0x10000), *range(0x10000, 0x110000, 61)]
+    characters = [chr(code) for code in codes]
+    for start in range(0, len(characters), 4096):
+        chunk = characters[start : start + 4096]
+        values = {f"k{n}": character for n, character in enumerate(chunk)}
+        keys = {character: n for n, character in enumerate(chunk)}
+        for value in (values, keys, chunk):
+            assert canonical_json_bytes(value) == _reference(value)
+
+
+class _Text(str):
+    pass
+
+
+class _Number(enum.IntEnum):
+    ONE = 1
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"s": _Text("x"), "n": _Number.ONE, "o": collections.OrderedDict([("b", 1), ("a", 2)])},
+        {_Text("k"): [_Number.ONE, _Text("y")]},
+        {"\ufb01": 1, "\U0001f600": 2},  # UTF-16 order differs from code-point order: the slow path
+    ],
+)
+def test_subclasses_and_astral_keys_take_the_slow_path_and_come_out_the_same(value):
+    assert not cj.is_plain(value)
+    assert canonical_json_bytes(value) == _reference(value)
+
+
+def test_nesting_deeper_than_orjson_goes_falls_back_to_the_json_module():
+    value: list = []
+    for _ in range(400):
+        value = [value]
+    assert cj.is_plain(value) and cj.plain_json_bytes(value) is None
+    assert canonical_json_bytes(value) == b"[" * 401 + b"]" * 401
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"amount": 1.5}, {"big": 2**53}, {1: "x"}, {"t": (1, 2)}, {"id": uuid.uuid4()}, {"e": _Number}],
+)
+def test_what_orjson_would_write_is_still_refused(value):
+    assert not cj.is_plain(value)
+    with pytest.raises(CanonicalJsonError):
+        canonical_json_bytes(value)
+
+
+def test_a_lone_surrogate_anywhere_is_refused_on_the_fast_path_too():
+    for value in ({"s": "a\udc00"}, {"\ud800": 1}, ["\udfff"]):
+        with pytest.raises(CanonicalJsonError, match="UTF-8"):
+            canonical_json_bytes(value)

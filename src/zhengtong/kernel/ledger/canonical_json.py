@@ -14,6 +14,11 @@ the standalone auditor can use it:
 
 import json
 
+try:
+    import orjson
+except ImportError:  # optional: the standalone auditor runs without it, and the json module writes the same bytes
+    orjson = None
+
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -50,11 +55,11 @@ _sorting_encode = _c_sorting_encode()
 def canonical_json(value) -> str:
     """The canonical JSON text of value (a dict, list, str, int, bool or None, nested)."""
     try:
-        needs_utf16_order = _quick_check(value)
+        needs_slow_path = _quick_check(value)
     except _NotCanonical:
         _canonical(value, "value")  # walks again, slowly, to say exactly where and why
         raise
-    if needs_utf16_order:
+    if needs_slow_path:
         return _ENCODER.encode(_canonical(value, "value"))
     # No key holds a character at or above U+D800, so code-point order (sort_keys) is UTF-16 order.
     return _sorting_encode(value)
@@ -68,17 +73,23 @@ _SCALAR_TYPES = frozenset({str, bool, type(None)})
 
 
 def _quick_check(value) -> bool:
-    """Raise _NotCanonical unless value is canonical-JSON-able; True if a key needs UTF-16 ordering.
+    """Raise _NotCanonical unless value is canonical-JSON-able; True if it needs the slow path:
+    a key that needs UTF-16 ordering, or a subclass of a JSON type anywhere (a str or int
+    subclass, an OrderedDict...), which the slow path turns into plain values first.
 
     The ledger's hot path: exact types are tested first, scalars inside a dict or list without a
-    call, and no paths or messages are built here (see _canonical for those).
+    call, and no paths or messages are built here (see _canonical for those). What passes with
+    False is built of exact dict, list, str, int (within ±(2**53 - 1)), bool and None only, with
+    keys below U+D800: the values orjson writes exactly as the json module does.
     """
     kind = type(value)
     if kind is dict:
         special = False
         for key, item in value.items():
-            if type(key) is not str and not isinstance(key, str):
-                raise _NotCanonical
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise _NotCanonical
+                special = True
             if not key.isascii() and max(key) >= "\ud800":
                 special = True
             kind = type(item)
@@ -116,18 +127,60 @@ def _quick_check(value) -> bool:
         return False
     if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-            return False
+            return kind is not int
         raise _NotCanonical
     if isinstance(value, (str, bool)):
-        return False
+        return True
     if isinstance(value, dict):
-        return _quick_check(dict(value))
+        _quick_check(dict(value))
+        return True
     if isinstance(value, list):
-        return _quick_check(list(value))
+        _quick_check(list(value))
+        return True
     raise _NotCanonical
 
 
+# orjson with sorted keys writes the values _quick_check passes with False byte for byte as
+# canonical_json (tests/kernel/ledger/test_canonical_json.py checks it with hypothesis): UTF-8,
+# no whitespace, keys in code-point order, and in strings only '"', '\\' and U+0000-U+001F
+# escaped, with \b \f \n \r \t and otherwise lower-case \u00xx. It is about five times faster
+# than the json module on a ledger payload.
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER if orjson is not None else 0
+
+
+def is_plain(value) -> bool:
+    """Whether value is canonical JSON material of exact JSON types with keys below U+D800 (what
+    plain_json_bytes takes); False for anything else, including what is not JSON at all."""
+    try:
+        return not _quick_check(value)
+    except _NotCanonical:
+        return False
+
+
+def plain_json_bytes(value) -> bytes | None:
+    """canonical_json_bytes(value) for a value that passes is_plain (the ledger's hot path, which
+    has just checked it), or None where orjson is missing or refuses (a lone surrogate, very deep
+    nesting): then call canonical_json or canonical_json_bytes, which decide."""
+    if orjson is None:
+        return None
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return None
+
+
 def canonical_json_bytes(value) -> bytes:
+    """The canonical JSON of value as UTF-8: what is hashed."""
+    if orjson is not None:
+        try:
+            needs_slow_path = _quick_check(value)
+        except _NotCanonical:
+            needs_slow_path = True  # the slow path says exactly where and why
+        if not needs_slow_path:
+            try:
+                return orjson.dumps(value, option=_ORJSON_OPTIONS)
+            except orjson.JSONEncodeError:
+                pass  # a lone surrogate, or nesting deeper than orjson goes: the slow path decides
     try:
         return canonical_json(value).encode("utf-8")
     except UnicodeEncodeError as error:

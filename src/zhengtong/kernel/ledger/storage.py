@@ -140,6 +140,17 @@ def _fetch(subtrees: list[merkle.Subtree], log_size: int) -> tuple[dict[int, byt
     block's node row (which carries them), else from the leaf rows, each found by index through the
     range holding it (at most 7 leaves: the log's newest, incomplete block). One UNION ALL.
     """
+    query = fetch_query(subtrees, log_size)
+    if query is None:
+        return {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        return fetched_hashes(cursor.fetchall())
+
+
+def fetch_query(subtrees: list[merkle.Subtree], log_size: int) -> tuple[str, list[int]] | None:
+    """The query of _fetch (SQL and parameters), or None when nothing needs reading; its rows go to
+    fetched_hashes. Apart so the sequencer can send it along with others in one round trip."""
     block_level = merkle.STORED_MIN_LEVEL
     positions: set[int] = set()
     leaf_indexes: set[int] = set()
@@ -167,13 +178,16 @@ def _fetch(subtrees: list[merkle.Subtree], log_size: int) -> tuple[dict[int, byt
             f"SELECT {int(index) * 2}, leaf_hash, NULL FROM {quote(LedgerLeaf._meta.db_table)} WHERE id = ({_LEAF_AT_INDEX})"
         )
         params += [index, index, index]
+    if not parts:
+        return None
+    return " UNION ALL ".join(parts), params
+
+
+def fetched_hashes(rows) -> tuple[dict[int, bytes], dict[int, bytes]]:
+    """(hash by position, leaf hash by index) from the rows of fetch_query."""
+    block_level = merkle.STORED_MIN_LEVEL
     by_position: dict[int, bytes] = {}
     leaves: dict[int, bytes] = {}
-    if not parts:
-        return by_position, leaves
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        rows = cursor.fetchall()
     for pos, value, packed in rows:
         if pos % 2 == 0:
             leaves[pos // 2] = bytes(value)
@@ -232,11 +246,16 @@ def compact_range(size: int, digest: Callable[[bytes], bytes], log_size: int | N
     return merkle.CompactRange(digest=digest, size=size, hashes=[hashes[s] for s in subtrees])
 
 
-def edge_of_log(size: int, digest: Callable[[bytes], bytes]) -> tuple[merkle.CompactRange, list[bytes]]:
+def edge_of_log(
+    size: int, digest: Callable[[bytes], bytes], fetched: tuple[dict[int, bytes], dict[int, bytes]] | None = None
+) -> tuple[merkle.CompactRange, list[bytes]]:
     """For the sequencer: the right edge of the whole log (of `size` leaves), and the hashes of the
-    leaves of its incomplete last block of 8 (0 to 7 of them), which the block's row will carry."""
+    leaves of its incomplete last block of 8 (0 to 7 of them), which the block's row will carry.
+
+    fetched: the rows of fetch_query(merkle.perfect_subtrees(0, size), size) read already, through
+    fetched_hashes (else they are read here)."""
     subtrees = merkle.perfect_subtrees(0, size)
-    by_position, leaves = _fetch(subtrees, size)
+    by_position, leaves = _fetch(subtrees, size) if fetched is None else fetched
     found = _assemble(subtrees, digest, by_position, leaves)
     first = size >> merkle.STORED_MIN_LEVEL << merkle.STORED_MIN_LEVEL
     tail = [leaves[index] for index in range(first, size)]

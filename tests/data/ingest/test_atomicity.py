@@ -59,7 +59,7 @@ def run_in_child_and_kill(*, resource_code, source, stop_at) -> None:
 @pytest.mark.parametrize(
     "stop_at",
     [
-        # While the source is being staged: the work folder is half written.
+        # While the source is being read and checked: the load's work folder exists, no version yet.
         lambda phase, done, total: phase == "read" and done > 0,
         # The new version is complete in the work folder and about to be renamed into place.
         lambda phase, done, total: phase == "write" and total is not None and done >= total,
@@ -78,7 +78,8 @@ def test_a_killed_load_leaves_the_previous_version_and_a_retry_succeeds(persons,
 
     after_kill = lake_snapshot(lake)
     assert {k: v for k, v in after_kill.items() if k in before} == before  # v1 byte for byte
-    assert any("/.tmp-" in k for k in after_kill)  # the dead load's work is still there
+    work_dirs = [p for p in (lake / str(persons.public_id)).iterdir() if p.name.startswith(".tmp-")]
+    assert len(work_dirs) == 1  # the dead load's work folder is still there
     assert list(DatasetVersion.objects.values_list("number", flat=True)) == [1]
     assert pq.read_table(v1_file).equals(v1_table)
 
@@ -86,6 +87,7 @@ def test_a_killed_load_leaves_the_previous_version_and_a_retry_succeeds(persons,
     assert (retry.status, retry.version.number, retry.version.row_count) == ("succeeded", 2, ROWS)
     assert retry.report["unique:resident_id"]["failed"] == ROWS  # 1,000 sequence numbers, each 60 times
     assert sorted(lake_snapshot(lake)) == sorted([*before, f"{persons.public_id}/v2/data.parquet"])
+    assert not work_dirs[0].exists()  # the retry removed what the dead load left
     assert pq.read_table(v1_file).equals(v1_table)
     killed = Load.objects.filter(source_name="big.csv").exclude(public_id=retry.load_id)
     if connection.vendor == "postgresql":

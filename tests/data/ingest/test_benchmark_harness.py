@@ -98,3 +98,36 @@ def test_zhengtong_validation_finds_exactly_the_planted_failures(db, persons_csv
     assert outcome.rows == ROWS
     assert {code: n for code, n in outcome.failures.items() if n} == EXPECTED_3000
     assert outcome.problem_rows == 60
+
+
+def test_the_peers_check_ids_and_dates_as_the_rule_does(db, tmp_path):
+    """Fair peers: Polars and pandera make the checks Zhengtong's rules make, not fewer (Polars'
+    own date parser takes 2024-2-9; a check character alone passes a made-up province)."""
+    import polars as pl
+
+    from zhengtong.data.catalog.public import FieldSpec, RuleSpec, SchemaSpec
+    from zhengtong.data.ingest.public import validate_source
+    from zhengtong.data.ingest.rules_sql import RESIDENT_ID_PROVINCES
+
+    from .conftest import rid, rid_bad
+
+    assert tuple(benchmarks.PROVINCES) == RESIDENT_ID_PROVINCES
+    valid_x = next(v for v in (rid("330106", "19900101", f"{n:03d}") for n in range(200)) if v.endswith("X"))
+    ids = [rid("330106", "19900101", "001"), rid_bad("330106", "19900101", "002"), valid_x, valid_x[:-1] + "x",
+           rid("990106", "19900101", "003"), rid("330106", "20990101", "004"), rid("330106", "20230229", "005"),
+           rid("330106", "20240229", "006"), rid("330106", "18991231", "007"), "33010619900101001A"]
+    dates = ["2024-02-09", "2024-2-9", " 2024-02-01", "2024-02-30", "24-01-01", "+2024-02-09", "2023-02-29",
+             "2024-02-29", "2024-13-01", "2024-02-09x"]
+    schema = SchemaSpec(dataset_id=0, version=1, fields=(FieldSpec("id", "string"), FieldSpec("day", "date")),
+                        primary_key=(), missing_values=("",))
+    path = tmp_path / "tricky.csv"
+    path.write_text("id,day\n" + "".join(f'{i},"{d}"\n' for i, d in zip(ids, dates)), encoding="utf-8")
+    rules = [RuleSpec("id", "resident_id", "id"), RuleSpec("day", "date", "day")]
+    ours = validate_source(schema=schema, rules=rules, source=path).per_rule
+    frame = pl.DataFrame({"id": ids, "day": dates}).lazy()
+    theirs = (
+        benchmarks._polars_with_id_body(frame, "id")
+        .select(bad_id=~benchmarks._polars_resident_id_ok("id"), bad_day=~benchmarks._polars_real_date("day"))
+        .collect()
+    )
+    assert ours == {"id": theirs["bad_id"].sum(), "day": theirs["bad_day"].sum()} == {"id": 6, "day": 8}

@@ -44,6 +44,14 @@ def lake_root() -> Path:
     return path
 
 
+def scratch_dir() -> Path:
+    """Where checks that are not loads (validate_source) work and DuckDB spills: under the
+    platform's home (var/), not the system's /tmp, which may be a small RAM disk."""
+    path = Path(settings.HOME_DIR) / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def dataset_dir(dataset_public_id: UUID | str) -> Path:
     path = lake_root() / str(dataset_public_id)
     path.mkdir(parents=True, exist_ok=True)

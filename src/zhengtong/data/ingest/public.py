@@ -149,7 +149,7 @@ def validate_source(
     """Check a source against a schema and rules without loading it: the same structural checks and
     the same one-pass rule query as a load, straight over the file, writing no version."""
     parsed = source_parse(source)
-    with tempfile.TemporaryDirectory(prefix="zt-validate-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="zt-validate-", dir=lake.scratch_dir()) as tmp:
         work = Path(tmp)
         con = duckdb_connect(work)
         try:
@@ -159,7 +159,6 @@ def validate_source(
             report = validate(
                 con, lambda fn: reader.run(fn, with_rows=False), schema, compiled, samples=False,
                 name=reader.name, rows_relation=lambda: reader.relation(with_rows=True),
-                rescan_source=reader.format != "csv" and reader.format != "jsonl",
             )
         finally:
             con.close()
@@ -191,7 +190,9 @@ def rules_validation_sql(
                               reference_relation=services.reference_relation)
         if result is not None:
             compiled.append(result)
-    query = validation_sql(relation, compiled, type_checks=type_conditions(schema), samples=False)
+    # The portable shape (uniqueness by a window): the grouped one uses DuckDB's list functions.
+    query = validation_sql(relation, compiled, type_checks=type_conditions(schema), samples=False,
+                           portable=dialect != "duckdb")
     sql = to_spark_sql(query.sql) if dialect == "spark" else query.sql
     return RulesQuery(sql=sql, rule_columns=dict(query.rule_columns))
 

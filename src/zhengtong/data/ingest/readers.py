@@ -47,7 +47,9 @@ EXTENSIONS = {
 PROBE_BYTES = 4 * 1024 * 1024
 CHUNK_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 50_000
-MAX_LINE_BYTES = 8 * 1024 * 1024
+# DuckDB sizes its CSV read buffers from this (16 times it, per thread): 8 MiB lines meant 128 MiB
+# buffers, more than the rest of a bounded load needs. 2 MiB is its default.
+MAX_LINE_BYTES = 2 * 1024 * 1024
 ProgressFn = Callable[[str, int, int | None], None]
 
 # (magic bytes, kind, what to call it in a message)
@@ -377,6 +379,7 @@ class SourceReader:
         self._delimiter: str | None = None
         self._utf8_path: Path | None = None
         self._scans = 0
+        self._jsonl_checked: Path | None = None
         if isinstance(source, DatabaseSource):
             self.format = "database"
         else:
@@ -503,6 +506,22 @@ class SourceReader:
         path = self._csv_path()  # the same transcoding
         objects = f"read_ndjson_objects({lit(str(path))}, ignore_errors = true)"
         numbered = f"(SELECT row_number() OVER () AS __row, json FROM {objects})"
+        if self._jsonl_checked != path:
+            self._jsonl_check(numbered)
+            self._jsonl_checked = path
+        nulls = lit_list(self.schema.missing_values or [""])
+        items = []
+        for name in self.schema.field_names:
+            path_sql = lit('$."' + name.replace('"', '\\"') + '"')
+            value = f"json_extract_string(json, {path_sql})"
+            items.append(f"CASE WHEN {value} IN ({nulls}) THEN NULL ELSE {value} END AS {ident(name)}")
+        if not with_rows:
+            numbered = f"(SELECT json FROM {objects})"
+        row = "__row" if with_rows else "0 AS __row"
+        return f"(SELECT {row}, {', '.join(items)} FROM {numbered})"
+
+    def _jsonl_check(self, numbered: str) -> None:
+        """Every line an object, and only the schema's keys (once per file: both scans share it)."""
         bad = self.con.execute(
             f"SELECT min(__row) FROM {numbered} WHERE json IS NULL OR json_type(json) <> 'OBJECT'"
         ).fetchall()[0][0]
@@ -521,14 +540,6 @@ class SourceReader:
         missing = [f for f in self.schema.field_names if f not in keys]
         if missing:
             raise IngestError("header_missing", file=self.name, names=missing)
-        nulls = lit_list(self.schema.missing_values or [""])
-        items = []
-        for name in self.schema.field_names:
-            path_sql = lit('$."' + name.replace('"', '\\"') + '"')
-            value = f"json_extract_string(json, {path_sql})"
-            items.append(f"CASE WHEN {value} IN ({nulls}) THEN NULL ELSE {value} END AS {ident(name)}")
-        row = "__row" if with_rows else "0 AS __row"
-        return f"(SELECT {row}, {', '.join(items)} FROM {numbered})"
 
     # Parquet ----------------------------------------------------------------------------------
     def _parquet_relation(self) -> str:
@@ -672,33 +683,45 @@ def _without_password(text: str, parsed) -> str:
 def execute_watched(
     con: duckdb.DuckDBPyConnection, sql: str, report: Callable[[float], None] | None = None, interval: float = 0.5
 ) -> list[tuple]:
-    """Run one query, calling report(fraction done) every `interval` seconds while it runs.
+    """Run one query, calling report(fraction done) every `interval` seconds while it runs."""
+    return execute_watched_named(con, sql, report, interval)[1]
+
+
+def execute_watched_named(
+    con: duckdb.DuckDBPyConnection, sql: str, report: Callable[[float], None] | None = None, interval: float = 0.5
+) -> tuple[list[str], list[tuple]]:
+    """Run one query, calling report(fraction done) every `interval` seconds while it runs; returns
+    the names of its columns and its rows.
 
     The query runs on a helper thread and the caller's thread polls DuckDB's progress, so the
     caller may write progress to the database from its own connection and transaction."""
-    if report is None:
-        return con.execute(sql).fetchall()
     outcome: dict[str, Any] = {}
 
     def work():
         try:
-            outcome["rows"] = con.execute(sql).fetchall()
+            cursor = con.execute(sql)
+            outcome["names"] = [d[0] for d in cursor.description] if cursor.description else []
+            outcome["rows"] = cursor.fetchall()
         except BaseException as error:  # handed to the caller's thread below
             outcome["error"] = error
 
-    thread = threading.Thread(target=work, name="ingest-query", daemon=True)
-    thread.start()
-    while True:
-        thread.join(interval)
-        if not thread.is_alive():
-            break
-        try:
-            value = con.query_progress()
-        except duckdb.Error:
-            value = -1
-        if value is not None and value >= 0:
-            report(min(float(value), 100.0) / 100.0)
+    if report is None:
+        work()
+    else:
+        thread = threading.Thread(target=work, name="ingest-query", daemon=True)
+        thread.start()
+        while True:
+            thread.join(interval)
+            if not thread.is_alive():
+                break
+            try:
+                value = con.query_progress()
+            except duckdb.Error:
+                value = -1
+            if value is not None and value >= 0:
+                report(min(float(value), 100.0) / 100.0)
     if "error" in outcome:
         raise outcome["error"]
-    report(1.0)
-    return outcome["rows"]
+    if report is not None:
+        report(1.0)
+    return outcome["names"], outcome["rows"]

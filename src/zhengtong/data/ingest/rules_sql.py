@@ -28,6 +28,7 @@ from sqlglot import exp
 from zhengtong.data.catalog.public import FieldSpec, RuleKind, RuleSpec, SchemaSpec
 
 SAMPLE_LIMIT = 20
+MASK_BITS = 62  # rule flags per BIGINT bit mask (signed in Spark: the sign bit stays unused)
 
 # GB/T 2260 province codes (71 Taiwan, 81 Hong Kong, 82 Macao); resident IDs of Hong Kong, Macao
 # and Taiwan residence permits use 83, central organs' credit codes 10. Kept equal to kernel.ids
@@ -124,6 +125,83 @@ def format_shape(fmt: str, *, strict_iso: bool = False) -> str | None:
     return "".join(shape)
 
 
+_REGEX_SPECIAL = set(".^$*+?()[]{}|\\")
+_GLOB_SPECIAL = set("*?[]")
+
+
+def glob_of(regex: str) -> str | None:
+    """The GLOB pattern matching exactly the strings `regex` fully matches, when the regex is a
+    fixed sequence of literal characters and ASCII character classes, each optionally repeated
+    {n} times (1[3-9][0-9]{9}, [0-9]{4}-[0-9]{2}-[0-9]{2}); None for anything else. DuckDB
+    matches a GLOB without the regex engine, in about two thirds of the time."""
+    text = regex[1:] if regex.startswith("^") else regex
+    if text.endswith("$") and not text.endswith("\\$"):
+        text = text[:-1]
+    atoms: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            if i + 1 >= len(text) or text[i + 1].isalnum():
+                return None  # \d, \w, \b… are classes or assertions, not literals
+            literal = text[i + 1]
+            atoms.append(f"[{literal}]" if literal in _GLOB_SPECIAL else literal)
+            i += 2
+        elif char == "[":
+            end = text.find("]", i + 1)
+            if end < 0:
+                return None
+            body = text[i + 1:end]
+            # ASCII members only, not negated: a GLOB class matches one byte where a regex class
+            # matches one character, which is the same thing for ASCII alone.
+            if (not body or not body.isascii() or any(c in "[\\^!]" for c in body)
+                    or body.startswith("-") or body.endswith("-")):
+                return None
+            atoms.append(f"[{body}]")
+            i = end + 1
+        elif char == "{":
+            end = text.find("}", i + 1)
+            count = text[i + 1:end] if end > 0 else ""
+            if not atoms or not count.isdigit():
+                return None
+            atoms.extend([atoms[-1]] * (int(count) - 1))
+            i = end + 1
+        elif char in _REGEX_SPECIAL:
+            return None
+        else:
+            atoms.append(f"[{char}]" if char in _GLOB_SPECIAL else char)
+            i += 1
+    return "".join(atoms) if atoms else None
+
+
+def glob_regex(pattern: str) -> str:
+    """A GLOB pattern of glob_of's kind as a regex (for Spark, which has no GLOB)."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "[":
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1:end]
+            out.append(f"[^{body[1:]}]" if body.startswith("!") else f"[{body}]")
+            i = end + 1
+        elif char == "*":
+            out.append(".*")
+            i += 1
+        elif char == "?":
+            out.append(".")
+            i += 1
+        else:
+            out.append(re.escape(char))
+            i += 1
+    return "".join(out)
+
+
+def full_match(column: str, regex: str) -> str:
+    """TRUE when the whole value matches `regex`: a GLOB when the regex has one (glob_of)."""
+    pattern = glob_of(regex)
+    return f"({column} GLOB {lit(pattern)})" if pattern else f"regexp_full_match({column}, {lit(regex)})"
+
+
 def field_date_formats(spec: FieldSpec, params: Mapping[str, Any] | None = None) -> tuple[tuple[str, bool], ...]:
     """(format, strict) pairs a date field's values may take; the default is ISO 8601."""
     fmt = (params or {}).get("format") or spec.format
@@ -141,7 +219,7 @@ def date_expr(column: str, formats: Sequence[tuple[str, bool]]) -> str:
     for fmt, strict in formats:
         shape = format_shape(fmt, strict_iso=strict)
         parse = f"try_strptime({column}, {lit(fmt)})"
-        options.append(f"CASE WHEN regexp_full_match({column}, {lit(shape)}) THEN {parse} END" if shape else parse)
+        options.append(f"CASE WHEN {full_match(column, shape)} THEN {parse} END" if shape else parse)
     return options[0] if len(options) == 1 else f"coalesce({', '.join(options)})"
 
 
@@ -160,8 +238,9 @@ def _days_in_month(y: str, m: str) -> str:
 
 def resident_id_parts(column: str, alias: str) -> tuple[tuple[tuple[str, str], ...], ...]:
     """Columns computed once per row before the checks (string work is what costs: do it once).
-    Stage 1: the 17-digit body as a BIGINT (NULL unless the value has the shape of an ID) and the
-    check character's value (X = 10). Stage 2: the birth date as YYYYMMDD and the weighted sum."""
+    Stage 1: the value as a number (NULL unless it has the shape of an ID). Stage 2: the 17-digit
+    body and the check character's value (X = 10). Stage 3: the province, the birth date as
+    YYYYMMDD and the weighted sum."""
     body, check, ymd, total = (f"{alias}_{n}" for n in ("body", "check", "ymd", "sum"))
     # Σ wᵢ·aᵢ over the 17 digits aᵢ = q₁₇₋ᵢ - 10·q₁₈₋ᵢ with q_k = body DIV 10^k: regrouped by q_k,
     # 16 divisions instead of 17 divisions and 17 remainders. Coefficients are reduced mod 11 to
@@ -177,29 +256,52 @@ def resident_id_parts(column: str, alias: str) -> tuple[tuple[tuple[str, str], .
         if c
     ]
     weighted = " + ".join(terms)
+    number = f"{alias}_n"
+    digits = "[0-9]" * 17
     return (
         (
-            (body, f"CASE WHEN regexp_full_match({column}, '[0-9]{{17}}[0-9Xx]') "
-                   f"THEN TRY_CAST(substr({column}, 1, 17) AS BIGINT) END"),
-            (check, f"CASE WHEN substr({column}, 18, 1) IN ('X', 'x') THEN 10 "
-                    f"ELSE TRY_CAST(substr({column}, 18, 1) AS INTEGER) END"),
+            # All 18 characters as one BIGINT when the last is a digit (fits: < 10^18); when it is
+            # X, minus one minus the body. One cast of the whole value, no substrings.
+            (number, f"CASE WHEN {column} GLOB '{digits}[0-9]' THEN TRY_CAST({column} AS BIGINT) "
+                     f"WHEN {column} GLOB '{digits}[Xx]' THEN -1 - TRY_CAST(left({column}, 17) AS BIGINT) END"),
         ),
         (
+            (body, f"CASE WHEN {number} >= 0 THEN {number} // 10 ELSE -1 - {number} END"),
+            (check, f"CASE WHEN {number} >= 0 THEN {number} % 10 ELSE 10 END"),
+        ),
+        (
+            (f"{alias}_province", f"{body} // 1000000000000000"),
             (ymd, f"({body} // 1000) % 100000000"),
+            (f"{alias}_y", f"({body} // 10000000) % 10000"),
+            (f"{alias}_m", f"({body} // 100000) % 100"),
+            (f"{alias}_d", f"({body} // 1000) % 100"),
             (total, f"(({weighted} + {check}) % 11 + 11) % 11"),
         ),
     )
+
+
+def in_ranges(expr: str, codes: Sequence[str]) -> str:
+    """`expr IN (codes)` for numeric codes, written as ranges of consecutive values: a handful of
+    comparisons, where a long IN list becomes a join in DuckDB's plan (twice the cost here)."""
+    values = sorted({int(c) for c in codes})
+    ranges: list[list[int]] = []
+    for value in values:
+        if ranges and value == ranges[-1][1] + 1:
+            ranges[-1][1] = value
+        else:
+            ranges.append([value, value])
+    parts = [f"{expr} = {a}" if a == b else f"{expr} BETWEEN {a} AND {b}" for a, b in ranges]
+    return f"({' OR '.join(parts)})"
 
 
 def resident_id_valid(alias: str, *, today: date) -> str:
     """TRUE when the parts (resident_id_parts) are those of a valid 18-character resident ID: a
     province code, a real birth date from 1900-01-01 to today, the right check character. Date
     and province are read with integer arithmetic from the body, not parsed again from text."""
-    body, ymd, total = f"{alias}_body", f"{alias}_ymd", f"{alias}_sum"
-    y, m, d = f"({ymd} // 10000)", f"(({ymd} // 100) % 100)", f"({ymd} % 100)"
-    provinces = ", ".join(RESIDENT_ID_PROVINCES)
+    body, ymd, total, province = (f"{alias}_{n}" for n in ("body", "ymd", "sum", "province"))
+    y, m, d = f"{alias}_y", f"{alias}_m", f"{alias}_d"
     return (
-        f"({body} IS NOT NULL AND {body} // 1000000000000000 IN ({provinces})"
+        f"({body} IS NOT NULL AND {in_ranges(province, RESIDENT_ID_PROVINCES)}"
         f" AND {ymd} >= {EARLIEST_BIRTH:%Y%m%d} AND {ymd} <= {today:%Y%m%d}"
         f" AND {m} BETWEEN 1 AND 12 AND {d} >= 1 AND {d} <= {_days_in_month(y, m)}"
         f" AND {total} = 1)"
@@ -292,7 +394,8 @@ def rule_compile(
         for name in names:
             _spec(schema, name, rule)
         key = DuplicateKey(alias=f"__dup{index}", fields=names)
-        return CompiledRule(rule.code, kind, rule.field, names, f"{key.alias}.__hit IS NOT NULL", duplicate_key=key)
+        # No condition of its own: validation_sql counts the key's rows in the way its query's shape needs.
+        return CompiledRule(rule.code, kind, rule.field, names, "", duplicate_key=key)
     if kind == RuleKind.CONSISTENCY:
         return _consistency(rule, schema, params)
     if not rule.field:
@@ -307,7 +410,7 @@ def rule_compile(
         regex = params.get("regex") or spec.pattern
         if not regex:
             raise RuleCompileError(f"rule {rule.code}: a pattern rule needs a regex")
-        condition = f"{present} AND NOT regexp_full_match({c}, {lit(regex)})"
+        condition = f"{present} AND NOT {full_match(c, regex)}"
     elif kind == RuleKind.ENUM:
         values = params.get("values", spec.enum)
         if values is None:
@@ -325,7 +428,7 @@ def rule_compile(
     elif kind == RuleKind.USCC:
         condition = f"{present} AND NOT {uscc_valid(c)}"
     elif kind == RuleKind.MOBILE:
-        condition = f"{present} AND NOT regexp_full_match({c}, '1[3-9][0-9]{{9}}')"
+        condition = f"{present} AND NOT {full_match(c, '1[3-9][0-9]{9}')}"
     elif kind == RuleKind.DIVISION_CODE:
         condition = (
             f"{present} AND NOT (regexp_full_match({c}, '[0-9]{{6}}([0-9]{{3}})?')"
@@ -458,9 +561,14 @@ class ValidationQuery:
 
     sql: str
     rule_columns: dict[str, str] = field(default_factory=dict)  # rule code → count column
-    sample_columns: dict[str, str] = field(default_factory=dict)  # rule code → row-list column
+    sample_columns: dict[str, str] = field(default_factory=dict)  # rule code → [{row, values}] column
     type_columns: dict[str, str] = field(default_factory=dict)  # field → count column
-    type_sample_columns: dict[str, str] = field(default_factory=dict)
+    type_sample_columns: dict[str, str] = field(default_factory=dict)  # field → [row] column
+    shape: str = "flat"  # flat (no uniqueness rule), grouped or windowed: see validation_sql
+
+
+def _not_null(columns: Sequence[str]) -> str:
+    return " AND ".join(f"{c} IS NOT NULL" for c in columns)
 
 
 def validation_sql(
@@ -470,44 +578,40 @@ def validation_sql(
     type_checks: Mapping[str, str] | None = None,
     samples: bool = False,
     row_column: str = "__row",
-    rescan_source: bool = False,
+    portable: bool = False,
 ) -> ValidationQuery:
-    """One query over `relation`: the row count, each rule's failure count, the rows with any
-    problem, and (samples=True, DuckDB only) the first SAMPLE_LIMIT failing row numbers per rule
-    and per type check. `relation` must have `row_column` when samples are asked for.
+    """One query, one scan of `relation`: the row count, each rule's failure count, the rows with
+    any problem, and (samples=True, DuckDB only) the first SAMPLE_LIMIT failing rows of each rule
+    with the values of its fields, and the first failing row numbers of each type check.
+    `relation` must have `row_column` when samples are asked for.
 
-    Shape: __src (the relation) → __prep1… (columns rules compute once per row) → __flags (one
-    boolean per rule, duplicate keys and references joined in) → one aggregate.
-
-    A uniqueness rule reads __src twice (its keys, then every row). DuckDB then keeps one copy of
-    the source (spilling to disk past its memory limit) rather than parse a CSV file twice;
-    rescan_source=True reads it twice instead, the better choice for Parquet, which reads fast
-    and only the columns asked for."""
-    materialized = "NOT MATERIALIZED " if rescan_source else ""
-    ctes = [f"__src AS {materialized}(SELECT * FROM {relation})"]
+    Shape: the relation → __prep1… (columns rules compute once per row) → __flags (one boolean per
+    rule, references joined in) → one aggregate. Uniqueness needs every row's key before any row's
+    verdict; the source is still read once, never kept whole:
+    - grouped (no samples, one key, DuckDB): __flags grouped by the key, each key keeping its
+      count of rows and the list of its failing rows' flags packed into bit masks (empty for a
+      clean key); the aggregate counts every row of a key with more than one as a duplicate, and
+      each rule's failures from the masks. One small entry per distinct key (a hash aggregate,
+      which spills to disk past DuckDB's memory limit); the rows themselves are not kept.
+    - joined (samples, or several keys): the keys occurring more than once are found first by a
+      GROUP BY over the key's columns alone (a second, narrow scan of the relation: DuckDB reads
+      only those columns), then joined to every row, so the aggregate sees each row's own verdict
+      and can pick its row number for the samples. Only the repeated keys are held for the join.
+    - windowed (portable=True, for Spark): count(*) OVER (PARTITION BY the key) per row."""
     stages: list[list[str]] = []
     for rule in compiled:
         for depth, stage in enumerate(rule.prepare):
             while len(stages) <= depth:
                 stages.append([])
             stages[depth].extend(f"{expr} AS {alias}" for alias, expr in stage)
-    source = "__src"
+    ctes = []
+    source = f"(SELECT * FROM {relation}) AS __src"
     for depth, items in enumerate(stages, start=1):
         ctes.append(f"__prep{depth} AS (SELECT *, {', '.join(items)} FROM {source})")
         source = f"__prep{depth}"
+    scope = "__src" if not stages else source
     joins = []
     for rule in compiled:
-        if rule.duplicate_key:
-            key = rule.duplicate_key
-            cols = ", ".join(ident(f) for f in key.fields)
-            not_null = " AND ".join(f"{ident(f)} IS NOT NULL" for f in key.fields)
-            keys = ", ".join(f"{ident(f)} AS __k{n}" for n, f in enumerate(key.fields))
-            ctes.append(
-                f"{key.alias} AS (SELECT {keys}, TRUE AS __hit FROM __src WHERE {not_null} "
-                f"GROUP BY {cols} HAVING count(*) > 1)"
-            )
-            on = " AND ".join(f"{source}.{ident(f)} = {key.alias}.__k{n}" for n, f in enumerate(key.fields))
-            joins.append(f"LEFT JOIN {key.alias} ON {on}")
         if rule.reference:
             ref = rule.reference
             rc = ident(ref.ref_field)
@@ -515,30 +619,129 @@ def validation_sql(
                 f"{ref.alias} AS (SELECT DISTINCT CAST({rc} AS VARCHAR) AS __k FROM {ref.relation} "
                 f"WHERE {rc} IS NOT NULL)"
             )
-            joins.append(f"LEFT JOIN {ref.alias} ON {source}.{ident(ref.field)} = {ref.alias}.__k")
-    query = ValidationQuery(sql="")
-    flags = []
+            joins.append(f"LEFT JOIN {ref.alias} ON {scope}.{ident(ref.field)} = {ref.alias}.__k")
+    keys = {rule.duplicate_key.fields for rule in compiled if rule.duplicate_key}
+    if not keys:
+        shape = "flat"
+    elif portable:
+        shape = "windowed"
+    elif samples or len(keys) > 1:
+        shape = "joined"
+    else:
+        shape = "grouped"
+    query = ValidationQuery(sql="", shape=shape)
+    if shape == "joined":
+        for rule in compiled:
+            if rule.duplicate_key:
+                key = rule.duplicate_key
+                cols = ", ".join(ident(f) for f in key.fields)
+                names = ", ".join(f"{ident(f)} AS __k{n}" for n, f in enumerate(key.fields))
+                # The relation again (not a CTE, which DuckDB would keep whole to read twice):
+                # a scan of the key's columns only.
+                ctes.append(
+                    f"{key.alias} AS (SELECT {names} FROM (SELECT * FROM {relation}) AS __keys "
+                    f"WHERE {_not_null([ident(f) for f in key.fields])} GROUP BY {cols} HAVING count(*) > 1)"
+                )
+                on = " AND ".join(f"{scope}.{ident(f)} = {key.alias}.__k{n}" for n, f in enumerate(key.fields))
+                joins.append(f"LEFT JOIN {key.alias} ON {on}")
+    checks = list((type_checks or {}).items())
+
+    items = []  # the columns of __flags
+    if samples:
+        items.append(f"{scope}.{ident(row_column)} AS __row")
+    key_columns: list[str] = []
+    if shape == "grouped":
+        (key,) = keys
+        key_columns = [f"__key{n}" for n in range(len(key))]
+        items += [f"{scope}.{ident(f)} AS {k}" for f, k in zip(key, key_columns)]
+    per_row = []  # rules with a verdict per row in __flags
+    shown: dict[str, str] = {}  # field → its column in __flags, for the samples
     for n, rule in enumerate(compiled):
-        flags.append(f"coalesce(({rule.condition}), FALSE) AS __r{n}")
         query.rule_columns[rule.code] = f"__n{n}"
+        if rule.duplicate_key and shape == "grouped":
+            continue
+        if rule.duplicate_key and shape == "joined":
+            condition = f"{rule.duplicate_key.alias}.__k0 IS NOT NULL"
+        elif rule.duplicate_key:
+            cols = [f"{scope}.{ident(f)}" for f in rule.duplicate_key.fields]
+            condition = f"{_not_null(cols)} AND count(*) OVER (PARTITION BY {', '.join(cols)}) > 1"
+        else:
+            condition = rule.condition
+        # NULL counts as FALSE in every use below (FILTER, OR, CASE WHEN): no coalesce needed.
+        items.append(f"({condition}) AS __r{n}")
+        per_row.append(n)
         if samples:
             query.sample_columns[rule.code] = f"__s{n}"
-    checks = list((type_checks or {}).items())
+            for name in rule.fields:
+                if name not in shown:
+                    shown[name] = f"__x{len(shown)}"
+                    items.append(f"{scope}.{ident(name)} AS {shown[name]}")
     for n, (name, condition) in enumerate(checks):
-        flags.append(f"coalesce(({condition}), FALSE) AS __t{n}")
+        items.append(f"({condition}) AS __t{n}")
         query.type_columns[name] = f"__tn{n}"
         if samples:
             query.type_sample_columns[name] = f"__ts{n}"
-    row = f"{source}.{ident(row_column)} AS __row, " if samples else ""
-    ctes.append(f"__flags AS (SELECT {row}{', '.join(flags) if flags else 'FALSE AS __none'} "
+    ctes.append(f"__flags AS (SELECT {', '.join(items) if items else 'FALSE AS __none'} "
                 f"FROM {source} {' '.join(joins)})")
+
+    if shape == "grouped":
+        # Each row's flags packed into bit masks (MASK_BITS to a BIGINT); per key, its rows and the
+        # masks of those that fail anything (usually few: the list stays empty for clean keys, and
+        # two aggregate states per key cost less than one count per rule).
+        flags = [f"__r{n}" for n in per_row] + [f"__t{n}" for n in range(len(checks))]
+        bit = {name: (index // MASK_BITS, 1 << (index % MASK_BITS)) for index, name in enumerate(flags)}
+        masks = [f"__m{j}" for j in range(max(1, (len(flags) + MASK_BITS - 1) // MASK_BITS))]
+        packed = []
+        for j, mask in enumerate(masks):
+            terms = [f"CASE WHEN {name} THEN {value} ELSE 0 END" for name, (k, value) in bit.items() if k == j]
+            packed.append(f"{' + '.join(terms) if terms else '0'} AS {mask}")
+        element = masks[0] if len(masks) == 1 else f"[{', '.join(masks)}]"
+        failing = " OR ".join(f"{m} <> 0" for m in masks)
+        ctes.append(
+            f"__groups AS (SELECT {', '.join(key_columns)}, count(*) AS __c, "
+            f"list({element}) FILTER (WHERE {failing}) AS __l "
+            f"FROM (SELECT {', '.join(key_columns)}, {', '.join(packed)} FROM __flags) AS __packed "
+            f"GROUP BY {', '.join(key_columns)})"
+        )
+        duplicated = f"__c > 1 AND {_not_null(key_columns)}"
+
+        def test(bits: dict[int, int]) -> str:
+            """Rows of a key whose masks have any of `bits` ({mask index: bits})."""
+            parts = [f"(x{'' if len(masks) == 1 else f'[{j + 1}]'} & {value}) <> 0" for j, value in bits.items() if value]
+            return f"len(list_filter(__l, lambda x: {' OR '.join(parts) or 'FALSE'}))"
+
+        def rows_with(name: str) -> str:
+            j, value = bit[name]
+            return f"coalesce(sum(CASE WHEN __l IS NOT NULL THEN {test({j: value})} END), 0)"
+
+        rule_bits: dict[int, int] = {}
+        for n in per_row:
+            j, value = bit[f"__r{n}"]
+            rule_bits[j] = rule_bits.get(j, 0) | value
+        aggregates = ["coalesce(sum(__c), 0) AS __rows"]
+        for n, rule in enumerate(compiled):
+            if rule.duplicate_key:
+                aggregates.append(f"coalesce(sum(CASE WHEN {duplicated} THEN __c END), 0) AS __n{n}")
+            else:
+                aggregates.append(f"{rows_with(f'__r{n}')} AS __n{n}")
+        # Every row of a duplicated key, and elsewhere the rows failing another rule.
+        aggregates.append(f"coalesce(sum(CASE WHEN {duplicated} THEN __c WHEN __l IS NOT NULL THEN {test(rule_bits)} END), 0)"
+                          " AS __problem")
+        aggregates += [f"{rows_with(f'__t{n}')} AS __tn{n}" for n in range(len(checks))]
+        query.sql = f"WITH {', '.join(ctes)} SELECT {', '.join(aggregates)} FROM __groups"
+        return query
+
     aggregates = ["count(*) AS __rows"]
-    aggregates += [f"count(*) FILTER (WHERE __r{n}) AS __n{n}" for n in range(len(compiled))]
-    rule_flags = " OR ".join(f"__r{n}" for n in range(len(compiled)))
-    aggregates.append(f"count(*) FILTER (WHERE {rule_flags}) AS __problem" if compiled else "0 AS __problem")
+    aggregates += [f"count(*) FILTER (WHERE __r{n}) AS __n{n}" for n in per_row]
+    rule_flags = " OR ".join(f"__r{n}" for n in per_row)
+    aggregates.append(f"count(*) FILTER (WHERE {rule_flags}) AS __problem" if per_row else "0 AS __problem")
     aggregates += [f"count(*) FILTER (WHERE __t{n}) AS __tn{n}" for n in range(len(checks))]
     if samples:
-        aggregates += [f"min(__row, {SAMPLE_LIMIT}) FILTER (WHERE __r{n}) AS __s{n}" for n in range(len(compiled))]
+        for n in per_row:
+            values = ", ".join(shown[f] for f in compiled[n].fields) or "NULL"
+            # The struct is built for failing rows only: CASE evaluates THEN for those alone.
+            sample = f"CASE WHEN __r{n} THEN {{'row': __row, 'values': [{values}]}} END"
+            aggregates.append(f"arg_min({sample}, __row, {SAMPLE_LIMIT}) FILTER (WHERE __r{n}) AS __s{n}")
         aggregates += [f"min(__row, {SAMPLE_LIMIT}) FILTER (WHERE __t{n}) AS __ts{n}" for n in range(len(checks))]
     query.sql = f"WITH {', '.join(ctes)} SELECT {', '.join(aggregates)} FROM __flags"
     return query
@@ -575,6 +778,9 @@ def java_date_format(fmt: str) -> str:
 
 
 def _spark_transform(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Glob) and isinstance(node.expression, exp.Literal):
+        regex = exp.Literal.string(f"^(?:{glob_regex(node.expression.this)})$")
+        return exp.RegexpLike(this=node.this, expression=regex)
     if isinstance(node, exp.RegexpFullMatch):
         pattern = node.expression
         if isinstance(pattern, exp.Literal):

@@ -37,7 +37,7 @@ from zhengtong.kernel.identity.public import Actor
 from . import lake
 from .errors import IngestError
 from .models import DatasetVersion, Load, LoadMode, LoadStatus, Upload, UploadStatus
-from .readers import FileSource, Source, SourceReader, execute_watched, source_parse
+from .readers import FileSource, Source, SourceReader, execute_watched, execute_watched_named, source_parse
 from .rules_sql import ident, lit, typed_projection, version_type
 from .validation import ValidationReport, duckdb_connect, rules_compile, validate
 
@@ -198,6 +198,16 @@ def reference_relation(resource_code: str) -> str | None:
 
 
 def _load_work(*, load: Load, dataset: DatasetRef, source: Source, work: Path, tracker: _Progress) -> None:
+    """Validate the source, then write the new version from it. A CSV or JSON lines file is read
+    where it lies (after transcoding to UTF-8 when it is not), with no staging copy: a narrow scan
+    of a uniqueness rule's key columns, one scan checking every rule (keeping each rule's first
+    failing rows), then one scan writing the version. Excel workbooks and databases are streamed
+    into a staging Parquet file first (the reader does that), which the scans then read.
+
+    Why the write is a scan of its own: a DuckDB query sends its rows to one sink, either the
+    aggregate counting the rules' failures or the COPY writing the version, and the verdicts may
+    not ride along as columns of the version's file. Validating first also means nothing is
+    written for a source a type error refuses."""
     schema = schema_current(dataset.id)
     if schema is None or not schema.fields:
         raise IngestError("schema_missing", dataset=dataset.resource_code)
@@ -209,32 +219,33 @@ def _load_work(*, load: Load, dataset: DatasetRef, source: Source, work: Path, t
         reader = SourceReader(con, source, schema, work_dir=work, source_format=load.source_format or None,
                               encoding=load.encoding or None, progress=tracker)
         size = source.path.stat().st_size if isinstance(source, FileSource) else None
-        staging = work / "staging.parquet"
         tracker("read", 0, size)
+        compiled = rules_compile(con, schema, rules, today=timezone.localdate(), reference_relation=reference_relation)
 
-        def stage(relation: str) -> None:
-            execute_watched(
-                con, f"COPY (SELECT * FROM {relation}) TO {lit(str(staging))} (FORMAT parquet)",
-                (lambda fraction: tracker("read", int(fraction * size), size)) if size else None,
+        def watch(sql: str):
+            return execute_watched_named(
+                con, sql, (lambda fraction: tracker("read", int(fraction * size), size)) if size else None,
             )
 
-        reader.run(stage)
-        relation = lake.parquet_relation(staging)
-        compiled = rules_compile(con, schema, rules, today=timezone.localdate(), reference_relation=reference_relation)
-        tracker("validate", 0, None)
-        report = validate(con, lambda fn: fn(relation), schema, compiled, samples=True, name=reader.name,
-                          rescan_source=True)
+        report = validate(con, reader.run, schema, compiled, samples=True, name=reader.name, watch=watch)
         tracker("validate", report.rows, report.rows)
 
         base = DatasetVersion.objects.filter(dataset_id=dataset.id).order_by("-number").first()
         out = work / "v" / lake.DATA_FILE
         out.parent.mkdir()
-        sql = _version_sql(con, schema, relation, base, load.mode)
         tracker("write", 0, report.rows)
-        written = execute_watched(
-            con, f"COPY ({sql}) TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)",
-            lambda fraction: tracker("write", int(fraction * report.rows), report.rows),
-        )
+        written: list[tuple] = []
+
+        def write(relation: str) -> None:
+            sql = _version_sql(con, schema, relation, base, load.mode)
+            # The version keeps the source's order of rows (a person reading it expects to).
+            con.execute("SET preserve_insertion_order = true")
+            written[:] = execute_watched(
+                con, f"COPY ({sql}) TO {lit(str(out))} (FORMAT parquet, COMPRESSION zstd)",
+                lambda fraction: tracker("write", int(fraction * report.rows), report.rows),
+            )
+
+        reader.run(write, with_rows=False)
         row_count = int(written[0][0]) if written and written[0] else 0
     finally:
         con.close()

@@ -1,7 +1,8 @@
 """Validation: compile a dataset's rules and run them over a source in one pass.
 
-Used by loads (over the staged source, with the first failing rows of each rule) and on its own by
-`validate_source()` (straight over the file, counts only: what the benchmark measures).
+Used by loads (with the first failing rows of each rule) and on its own by `validate_source()`
+(counts only: what the benchmark measures), both straight over the source: a CSV or JSON lines file
+is scanned by DuckDB where it lies, never staged first.
 """
 
 import os
@@ -56,17 +57,42 @@ class ValidationReport:
         return report
 
 
-DEFAULT_MEMORY_LIMIT = "2GB"
+# DuckDB's own default is 80% of RAM, which it fills as a cache: a 10M-row file then takes gigabytes.
+# A quarter of the machine's (or the container's) memory, between these bounds, is plenty for one
+# load: what does not fit (the uniqueness rule's hash table of a huge file) spills to disk.
+MEMORY_LIMIT_FLOOR = 256 * 2**20
+MEMORY_LIMIT_CAP = 512 * 2**20
+
+
+def memory_total() -> int | None:
+    """Bytes of memory this process may use: the cgroup's limit when there is one, else RAM."""
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            return int(text)
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_limit_default() -> str:
+    total = memory_total()
+    limit = MEMORY_LIMIT_CAP if total is None else min(max(total // 4, MEMORY_LIMIT_FLOOR), MEMORY_LIMIT_CAP)
+    return f"{limit // 2**20}MiB"
 
 
 def duckdb_connect(work_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-process DuckDB for one load: bounded in memory (INGEST_DUCKDB_MEMORY_LIMIT, default
-    2GB), spilling to the load's folder past it, so a file of any size fits."""
-    config: dict[str, Any] = {}
+    """An in-process DuckDB for one load or check: bounded in memory (INGEST_DUCKDB_MEMORY_LIMIT,
+    default memory_limit_default()), spilling to the work folder past it, so a file of any size
+    fits. Insertion order is not kept: no query here needs it (the samples are picked by row
+    number), and keeping it makes DuckDB buffer more."""
     memory = (getattr(settings, "INGEST_DUCKDB_MEMORY_LIMIT", "") or os.environ.get("INGEST_DUCKDB_MEMORY_LIMIT")
-              or DEFAULT_MEMORY_LIMIT)
-    config["memory_limit"] = memory
-    threads = getattr(settings, "INGEST_DUCKDB_THREADS", None)
+              or memory_limit_default())
+    config: dict[str, Any] = {"memory_limit": memory, "preserve_insertion_order": False}
+    threads = getattr(settings, "INGEST_DUCKDB_THREADS", None) or os.environ.get("INGEST_DUCKDB_THREADS")
     if threads:
         config["threads"] = int(threads)
     if work_dir is not None:
@@ -114,28 +140,34 @@ def validate(
     samples: bool,
     name: str,
     rows_relation: Callable[[], str] | None = None,
-    rescan_source: bool = False,
+    watch: Callable[[str], tuple[list[str], list[tuple]]] | None = None,
 ) -> ValidationReport:
     """Run the one-pass query. `run(fn)` calls fn(relation) on the source (a reader's run, which
     also raises for structural problems seen in the scan). Type errors (a value that is not an
     integer, number or boolean where the schema says so) stop the load, naming the first one.
-    `rows_relation()` gives the source with row numbers when the scanned relation has none."""
+    `rows_relation()` gives the source with row numbers when the scanned relation has none;
+    `watch(sql)` runs the query (to report progress) instead of a plain execute, returning its
+    column names and rows."""
     checks = type_conditions(schema)
     holder: dict[str, Any] = {}
 
     def execute(relation: str):
-        query = validation_sql(relation, compiled, type_checks=checks, samples=samples, rescan_source=rescan_source)
-        cursor = con.execute(query.sql)
-        names = [d[0] for d in cursor.description]
-        # fetchall, not fetchone: DuckDB finishes the scan (and writes the CSV rejects) only once
-        # the result has been read to its end.
-        holder["row"] = dict(zip(names, cursor.fetchall()[0]))
+        query = validation_sql(relation, compiled, type_checks=checks, samples=samples)
+        if watch is not None:
+            names, result = watch(query.sql)
+        else:
+            cursor = con.execute(query.sql)
+            names = [d[0] for d in cursor.description]
+            # fetchall, not fetchone: DuckDB finishes the scan (and writes the CSV rejects) only
+            # once the result has been read to its end.
+            result = cursor.fetchall()
+        holder["row"] = dict(zip(names, result[0]))
         holder["query"] = query
         holder["relation"] = relation
 
     run(execute)
     row, query = holder["row"], holder["query"]
-    rows = int(row["__rows"])
+    rows = int(row["__rows"] or 0)
     if rows == 0:
         raise IngestError("no_data_rows", file=name)
     for field_name, column in query.type_columns.items():
@@ -150,19 +182,13 @@ def validate(
             raise IngestError("type_invalid", file=name, row=located[0], column=field_name,
                               value=_masked(spec, located[1]), type=spec.type, count=count)
     results: dict[str, RuleResult] = {}
-    sample_rows: set[int] = set()
     for rule in compiled:
         failed = int(row[query.rule_columns[rule.code]] or 0)
-        numbers = sorted(row[query.sample_columns[rule.code]] or []) if samples else []
-        sample_rows.update(numbers)
-        results[rule.code] = RuleResult(rule.code, str(rule.kind), rule.field, rule.fields, failed,
-                                        samples=[{"row": int(n)} for n in numbers], note=rule.note)
-    if samples and sample_rows:
-        values = _rows_fetch(con, holder["relation"], schema, sorted(sample_rows))
-        for result in results.values():
-            for sample in result.samples:
-                found = values.get(sample["row"], {})
-                sample["values"] = {f: found.get(f) for f in result.fields}
+        found = sorted(row[query.sample_columns[rule.code]] or [], key=lambda s: s["row"]) if samples else []
+        results[rule.code] = RuleResult(
+            rule.code, str(rule.kind), rule.field, rule.fields, failed, note=rule.note,
+            samples=[{"row": int(s["row"]), "values": dict(zip(rule.fields, s["values"]))} for s in found],
+        )
     return ValidationReport(rows=rows, problem_rows=int(row["__problem"] or 0), rules=results)
 
 
@@ -184,10 +210,3 @@ def _first_type_error(con, relation: str, field_name: str, condition: str, row_n
             f"SELECT __row, {ident(field_name)} FROM {relation} WHERE {condition} ORDER BY __row LIMIT 1"
         ).fetchone()
     return (int(found[0]), found[1]) if found else ("?", "")
-
-
-def _rows_fetch(con, relation: str, schema: SchemaSpec, numbers: Sequence[int]) -> dict[int, dict[str, Any]]:
-    cols = ", ".join(ident(f) for f in schema.field_names)
-    wanted = ", ".join(str(int(n)) for n in numbers)
-    cursor = con.execute(f"SELECT __row, {cols} FROM {relation} WHERE __row IN ({wanted})")
-    return {int(r[0]): dict(zip(schema.field_names, r[1:])) for r in cursor.fetchall()}

@@ -43,7 +43,7 @@ from pathlib import Path
 from zhengtong.bench import BenchmarkResult, benchmark
 
 SIZES = (100_000, 1_000_000)
-ROUNDS = {100_000: 2, 1_000_000: 1}
+ROUNDS = {100_000: 2, 1_000_000: 2}
 SEED = 1
 MATCH_THRESHOLD = 0.95
 REVIEW_THRESHOLD = 0.60

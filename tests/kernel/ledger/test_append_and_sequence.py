@@ -78,6 +78,8 @@ def test_the_leaf_body_is_canonical_json_of_the_entry_and_its_hash_covers_it(db)
         ({"payload": ["not", "a", "dict"]}, "ledger.payload"),
         ({"payload": {"amount": 1.5}}, "ledger.payload"),
         ({"payload": {"id": uuid.uuid4()}}, "ledger.payload"),
+        ({"subject": "lone \ud800 surrogate"}, "ledger.payload"),  # no UTF-8 form
+        ({"payload": {"s": "\udfff"}}, "ledger.payload"),
     ],
 )
 def test_a_rejected_entry_changes_nothing(db, fields, code):

@@ -279,3 +279,16 @@ def test_the_migrations_to_ranges_keep_every_index_and_queue_the_pending_leaves(
     assert ledger_verify().ok
     head = ledger_publish_tree_head()
     assert head.root_hash == ref.mth(ref.sm3, bodies_by_index())
+
+
+def test_the_sequencer_turns_secure_delete_off_only_around_the_queue_rows_it_deletes(db):
+    if connection.vendor != "sqlite":
+        pytest.skip("a SQLite setting")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA secure_delete = 1")
+        ledger_append_many(entries=entries(20))
+        assert ledger_sequence() == 20
+        assert LedgerPending.objects.count() == 0
+        cursor.execute("PRAGMA secure_delete")
+        assert cursor.fetchone()[0] == 1  # restored for every other delete
+    assert ledger_verify().ok

@@ -68,6 +68,63 @@ def test_the_hand_written_leaf_envelope_is_exactly_canonical_json(subject, actor
     )
 
 
+@pytest.mark.parametrize(
+    "subject,actor,payload",
+    [
+        ("dataset-1", "330100-SJ", {"b": 1, "a": [True, None, "x"]}),
+        ('quote " and \\ backslash', "tab\tnew\nline \u0001 \u2028", {"名称": "值", "z": {"y": {}}}),
+        ("emoji \U0001f600", "中文", {"\ufb01": 1, "\U0001f600": 2, "": ""}),
+        ("\x7f\u0085\ufeff", "\\", {"n": -(2**53 - 1), "l": [[], {}, [1, [2]]]}),
+    ],
+)
+def test_the_appended_body_bytes_are_exactly_canonical_json(subject, actor, payload):
+    """The append writes each body as UTF-8 from cached pieces (by actor, by kind) and the ids'
+    text made a column at a time, and the odd entry off the fast path another way: both must be
+    canonical_json_bytes of the whole body, and the text the str helpers write."""
+    from datetime import UTC, datetime
+
+    from zhengtong.kernel.ledger.records import LedgerEntry
+    from zhengtong.kernel.ledger.services import _encode_entries, _leaf_body_bytes, _leaf_body_text, _timestamp_text
+
+    class Text(str):
+        pass
+
+    created_at = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    created = _timestamp_text(created_at)
+    entries = [
+        LedgerEntry(kind="grant.created", subject=subject, actor=actor, payload=payload),
+        LedgerEntry(kind="grant.created", subject=subject, actor=actor, payload=payload),  # cached pieces
+        LedgerEntry(kind="grant.created", subject=Text(subject), actor=Text(actor), payload=payload),  # slow path
+    ]
+    encoded = _encode_entries(entries, created_at)
+    assert len(set(encoded.leaf_ids)) == 3
+    for leaf_id, body in zip(encoded.leaf_ids, encoded.bodies, strict=True):
+        expected = canonical_json_bytes(
+            {"actor": actor, "created_at": created, "id": str(leaf_id), "kind": "grant.created", "payload": payload,
+             "subject": subject, "version": 1}
+        )  # fmt: skip
+        assert body == expected
+        assert body.decode() == _leaf_body_text(str(leaf_id), "grant.created", subject, actor, created, payload)
+        assert _leaf_body_bytes(str(leaf_id).encode(), "grant.created", subject, actor, created.encode(), payload) == expected
+    assert encoded.raw_ids == b"".join(leaf_id.bytes for leaf_id in encoded.leaf_ids)
+
+
+def test_new_leaf_ids_are_uuid7_with_their_text():
+    from datetime import UTC, datetime
+
+    from zhengtong.kernel.ledger.services import new_leaf_ids
+
+    created_at = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    raw, text = new_leaf_ids(300, created_at)
+    ids = [uuid.UUID(bytes=raw[offset : offset + 16]) for offset in range(0, len(raw), 16)]
+    assert [str(leaf_id).encode() for leaf_id in ids] == [text[offset : offset + 36] for offset in range(0, len(text), 36)]
+    assert {(leaf_id.version, leaf_id.variant, leaf_id.int >> 80) for leaf_id in ids} == {
+        (7, uuid.RFC_4122, int(created_at.timestamp() * 1000))
+    }
+    assert len(set(ids)) == 300
+    assert new_leaf_ids(0, created_at) == (b"", b"")
+
+
 # --- The fast encoder (orjson) against the json module -------------------------------------------
 
 # Characters where JSON writers differ, if anywhere: quotes, backslash, every C0 control, DEL,

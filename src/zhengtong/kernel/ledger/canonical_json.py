@@ -169,6 +169,22 @@ def plain_json_bytes(value) -> bytes | None:
         return None
 
 
+def plain_json_bytes_checked(value) -> bytes | None:
+    """plain_json_bytes(value) if is_plain(value), else None: the ledger's hot path in one call
+    (None also where orjson is missing or refuses; then canonical_json decides)."""
+    try:
+        if _quick_check(value):
+            return None
+    except _NotCanonical:
+        return None
+    if orjson is None:
+        return None
+    try:
+        return orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except orjson.JSONEncodeError:
+        return None
+
+
 def canonical_json_bytes(value) -> bytes:
     """The canonical JSON of value as UTF-8: what is hashed."""
     if orjson is not None:

@@ -129,3 +129,14 @@ def test_the_same_input_gives_the_same_clusters(population, linked, tmp_path):
 
     again = linkage_run(config_for(population, tmp_path / "again"))
     assert clusters_of(again) == clusters_of(linked)
+
+
+def test_each_pair_is_written_once_smaller_record_first(linked):
+    """The passes' pairs are concatenated, not grouped (engine._pairs_table): that holds only if no
+    pair comes from both passes or twice from one."""
+    (pairs, distinct, misordered) = duckdb.execute(f"""
+    SELECT count(*), count(DISTINCT (left_record_id, right_record_id)), count(*) FILTER (WHERE left_record_id >= right_record_id)
+    FROM read_parquet('{linked.pairs_path}')
+    """).fetchone()
+    assert pairs == distinct and misordered == 0
+    assert pairs > linked.report["deterministic_pairs"]

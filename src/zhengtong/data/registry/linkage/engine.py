@@ -34,6 +34,7 @@ def _connect(config: LinkageConfig):
 
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
     if config.memory_limit:
         con.execute(f"SET memory_limit = {sql_text(config.memory_limit)}")
     threads = os.environ.get("ZHENGTONG_LINK_THREADS")
@@ -66,11 +67,36 @@ def _decisions_table(con, decisions: Iterable[ClericalDecision]) -> int:
     return con.execute("SELECT count(*) FROM _decisions").fetchone()[0]
 
 
-def _pairs_table(con, config: LinkageConfig) -> None:
+def _pairs_table(con, config: LinkageConfig, *, decided: int) -> None:
     """Every candidate pair once (smaller record id left), the clerical decision overriding the
     model, thresholds applied. A rejected pair inside a deterministic group (two records sharing a
     valid identifier that an officer says are two entities) also takes the deterministic edges of
-    its larger record out, so the decision holds for the clusters, not only for the pair."""
+    its larger record out, so the decision holds for the clusters, not only for the pair.
+
+    The two passes never propose the same pair, and neither proposes one twice: a deterministic
+    pair joins two members of one group, while Splink compares the unplaced records with each other
+    and with one representative per group (whose id is the group's smallest record), each pair once
+    across its blocking rules. So the passes' pairs are concatenated, not grouped (grouping two
+    million pairs by two strings cost about a second at a million persons)."""
+    det_filter = "" if not decided else """
+      WHERE left_record_id NOT IN (SELECT record_id FROM split_off)
+        AND right_record_id NOT IN (SELECT record_id FROM split_off)"""
+    model = f"""
+      SELECT least(left_record_id, right_record_id) AS l, greatest(left_record_id, right_record_id) AS r,
+             1.0 AS p, true AS det FROM _det_pairs {det_filter}
+      UNION ALL
+      SELECT least(left_record_id, right_record_id), greatest(left_record_id, right_record_id), match_probability, false
+      FROM _prob_pairs WHERE match_probability >= {config.review_threshold}
+    """
+    if not decided:
+        con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _pairs AS
+        SELECT l AS left_record_id, r AS right_record_id, p AS match_probability,
+               CASE WHEN det THEN 'deterministic' ELSE 'probabilistic' END AS match_pass,
+               CASE WHEN det OR p >= {config.match_threshold} THEN 'link' ELSE 'review' END AS status
+        FROM ({model})
+        """)
+        return
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _pairs AS
     WITH rejected AS (SELECT left_record_id, right_record_id FROM _decisions WHERE NOT accepted),
@@ -79,21 +105,7 @@ def _pairs_table(con, config: LinkageConfig) -> None:
       JOIN _det_clusters a ON a.record_id = r.left_record_id
       JOIN _det_clusters b ON b.record_id = r.right_record_id AND b.cluster_id = a.cluster_id
     ),
-    det AS (
-      SELECT least(left_record_id, right_record_id) AS l, greatest(left_record_id, right_record_id) AS r,
-             1.0 AS p, 'deterministic' AS pass FROM _det_pairs
-      WHERE left_record_id NOT IN (SELECT record_id FROM split_off)
-        AND right_record_id NOT IN (SELECT record_id FROM split_off)
-    ),
-    prob AS (
-      SELECT least(left_record_id, right_record_id) AS l, greatest(left_record_id, right_record_id) AS r,
-             max(match_probability) AS p, 'probabilistic' AS pass FROM _prob_pairs GROUP BY 1, 2
-    ),
-    model AS (
-      SELECT l, r, arg_max(p, CASE pass WHEN 'deterministic' THEN 1 ELSE 0 END) AS p,
-             max(pass) FILTER (WHERE pass = 'deterministic') IS NOT NULL AS det
-      FROM (SELECT * FROM det UNION ALL SELECT * FROM prob) GROUP BY l, r
-    )
+    model AS ({model})
     SELECT coalesce(m.l, d.left_record_id) AS left_record_id, coalesce(m.r, d.right_record_id) AS right_record_id,
            CASE WHEN d.accepted THEN 1.0 WHEN d.accepted = false THEN 0.0 ELSE m.p END AS match_probability,
            CASE WHEN d.accepted IS NOT NULL THEN 'clerical' WHEN m.det THEN 'deterministic' ELSE 'probabilistic' END
@@ -117,34 +129,48 @@ def _clusters_table(con, config: LinkageConfig) -> int:
     if config.kind != "person":
         return connected_components(con, nodes="records", edges="(SELECT * FROM _pairs WHERE status = 'link')",
                                     target="_clusters")
-    (rejected,) = con.execute("SELECT count(*) FROM _decisions WHERE NOT accepted").fetchone()
+    (rejected, accepted) = con.execute(
+        "SELECT count(*) FILTER (WHERE NOT accepted), count(*) FILTER (WHERE accepted) FROM _decisions").fetchone()
     if rejected:
-        con.execute("""
-        CREATE OR REPLACE TEMP TABLE _base AS
+        base = """
         SELECT r.record_id,
                CASE WHEN d.record_id = d.cluster_id OR k.right_record_id IS NOT NULL THEN d.cluster_id
                     ELSE r.record_id END AS base
         FROM records r LEFT JOIN _det_clusters d USING (record_id)
         LEFT JOIN (SELECT left_record_id, right_record_id FROM _pairs WHERE match_pass = 'deterministic' AND status = 'link') k
           ON k.right_record_id = r.record_id AND k.left_record_id = d.cluster_id
-        """)
-    else:  # no decision split a group: every group is whole
-        con.execute("""CREATE OR REPLACE TEMP TABLE _base AS
-                       SELECT r.record_id, coalesce(d.cluster_id, r.record_id) AS base
-                       FROM records r LEFT JOIN _det_clusters d USING (record_id)""")
-    con.execute("""
+        """
+    else:  # no decision split a group: every group is whole (_det_groups: deterministic.py)
+        base = """
+        SELECT record_id, CASE WHEN n > 1 THEN cluster_id ELSE record_id END AS base FROM _det_groups
+        UNION ALL SELECT record_id, record_id FROM records WHERE NOT id_valid
+        """
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _base AS {base}")
+    # Splink's pairs are between bases already (a group's id, or a record in no group, and a group's
+    # id stays a base when a decision splits members off it); a clerical link may name any record.
+    clerical = """
+    UNION ALL SELECT a.base, b.base FROM (SELECT * FROM _pairs WHERE status = 'link' AND match_pass = 'clerical') p
+    JOIN _base a ON a.record_id = p.left_record_id JOIN _base b ON b.record_id = p.right_record_id
+    """ if accepted else ""
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE _base_edges AS
-    SELECT a.base AS left_record_id, b.base AS right_record_id
-    FROM _pairs p JOIN _base a ON a.record_id = p.left_record_id JOIN _base b ON b.record_id = p.right_record_id
-    WHERE p.status = 'link' AND p.match_pass <> 'deterministic' AND a.base <> b.base
+    SELECT * FROM (
+      SELECT left_record_id, right_record_id FROM _pairs WHERE status = 'link' AND match_pass = 'probabilistic'
+      {clerical}
+    ) WHERE left_record_id <> right_record_id
     """)
-    connected_components(con, nodes="(SELECT left_record_id AS record_id FROM _base_edges UNION ALL "
-                                    "SELECT right_record_id FROM _base_edges)", edges="_base_edges", target="_base_cc")
+    components = connected_components(con, nodes="(SELECT left_record_id AS record_id FROM _base_edges UNION ALL "
+                                                  "SELECT right_record_id FROM _base_edges)",
+                                      edges="_base_edges", target="_base_cc")
     con.execute("""
     CREATE OR REPLACE TEMP TABLE _clusters AS
     SELECT b.record_id, coalesce(c.cluster_id, b.base) AS cluster_id FROM _base b LEFT JOIN _base_cc c ON c.record_id = b.base
     """)
-    return con.execute("SELECT count(DISTINCT cluster_id) FROM _clusters").fetchone()[0]
+    # Every base is one cluster, but those the search joined: no count over all records needed.
+    (bases, searched) = con.execute("""
+    SELECT (SELECT count(*) FROM _base WHERE record_id = base), (SELECT count(*) FROM _base_cc)
+    """).fetchone()
+    return bases - searched + components
 
 
 def linkage_run(config: LinkageConfig, *, decisions: Iterable[ClericalDecision] = (),
@@ -173,13 +199,9 @@ def linkage_run(config: LinkageConfig, *, decisions: Iterable[ClericalDecision] 
 
         step("deterministic")
         det_pairs = deterministic_pass(con, config.kind)
-        if config.kind == "person":
-            # One identifier: the pairs are stars around each group's smallest record id, which is
-            # the cluster id already; no graph search needed.
-            con.execute("""CREATE OR REPLACE TEMP TABLE _det_clusters AS
-                           SELECT right_record_id AS record_id, left_record_id AS cluster_id FROM _det_pairs
-                           UNION ALL SELECT DISTINCT left_record_id, left_record_id FROM _det_pairs""")
-        else:
+        # Persons: one identifier, so the groups are the clusters (deterministic_pass wrote them);
+        # no graph search needed.
+        if config.kind != "person":
             connected_components(con, nodes="(SELECT left_record_id AS record_id FROM _det_pairs UNION ALL "
                                             "SELECT right_record_id FROM _det_pairs)",
                                  edges="_det_pairs", target="_det_clusters")
@@ -193,7 +215,7 @@ def linkage_run(config: LinkageConfig, *, decisions: Iterable[ClericalDecision] 
 
         step("decisions")
         decided = _decisions_table(con, decisions)
-        _pairs_table(con, config)
+        _pairs_table(con, config, decided=decided)
         done("decisions")
 
         step("clusters")
@@ -201,7 +223,7 @@ def linkage_run(config: LinkageConfig, *, decisions: Iterable[ClericalDecision] 
         (conflicts,) = con.execute("""
         SELECT count(*) FROM _decisions d JOIN _clusters a ON a.record_id = d.left_record_id
         JOIN _clusters b ON b.record_id = d.right_record_id WHERE NOT d.accepted AND a.cluster_id = b.cluster_id
-        """).fetchone()
+        """).fetchone() if decided else (0,)
         done("clusters")
 
         step("write")

@@ -69,7 +69,8 @@ def fullwidth_sql(expression: str) -> str:
 
 def trimmed_sql(expression: str) -> str:
     """Text, trimmed of spaces (ideographic too), NULL when empty. Full-width folding is left to
-    each attribute's own normalisation, which runs on distinct values."""
+    each attribute's own normalisation, which runs on distinct values (and so does this trim:
+    trimming every row of every column cost more than the rest of building `_raw`)."""
     return f"nullif(trim(CAST({expression} AS VARCHAR), ' \t\r\n\u3000'), '')"
 
 
@@ -168,17 +169,19 @@ def date_query(source: str) -> str:
                                      THEN substr(t, 1, 4) || '-' || substr(t, 5, 2) || '-' || substr(t, 7, 2)
                                      ELSE t END, '%Y-%m-%d') AS DATE) AS d
     FROM (
-      SELECT v, regexp_replace(regexp_replace(regexp_replace(trim({fullwidth_sql('CAST(v AS VARCHAR)')}), '[ T].*$', ''),
+      SELECT v, regexp_replace(regexp_replace(regexp_replace(trim({fullwidth_sql('CAST(v AS VARCHAR)')}, ' \t\r\n'),
+                                                                 '[ T].*$', ''),
                                               '[年月/.]', '-', 'g'), '[日号]$', '') AS t
       FROM {source}
     )"""
 
 
 def gender_sql(raw: str) -> str:
-    value = f"lower(trim({fullwidth_sql(f'CAST({raw} AS VARCHAR)')}))"
+    value = f"lower(trim({fullwidth_sql(f'CAST({raw} AS VARCHAR)')}, ' \t\r\n'))"
     slow = (f"CASE WHEN {value} IN ('男', 'm', 'male', '1', '男性') THEN 'M' "
             f"WHEN {value} IN ('女', 'f', 'female', '2', '0', '女性') THEN 'F' END")
-    return f"CASE {raw} WHEN '男' THEN 'M' WHEN '女' THEN 'F' WHEN 'M' THEN 'M' WHEN 'F' THEN 'F' ELSE {slow} END"
+    return (f"CASE {raw} WHEN '男' THEN 'M' WHEN '女' THEN 'F' WHEN 'M' THEN 'M' WHEN 'F' THEN 'F' "
+            f"WHEN '1' THEN 'M' WHEN '2' THEN 'F' ELSE {slow} END")
 
 
 # --- names --------------------------------------------------------------------------------------
@@ -337,20 +340,23 @@ def addresses_table(con, source_table: str, column: str, target: str) -> None:
 
     # Only the addresses holding a traditional character go through OpenCC (in one batch); the
     # rest, nearly all, stay in SQL.
+    # Keyed by the value as written (untrimmed: see trimmed_sql), normalised from its trimmed form.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _addr_distinct AS
-                    SELECT DISTINCT {column} AS raw FROM {source_table} WHERE {column} IS NOT NULL""")
+                    SELECT raw, {trimmed_sql('raw')} AS t
+                    FROM (SELECT DISTINCT {column} AS raw FROM {source_table} WHERE {column} IS NOT NULL)""")
     traditional_class = sql_text("[" + traditional_chars() + "]")
     raw = [r[0] for r in con.execute(
-        f"SELECT raw FROM _addr_distinct WHERE regexp_matches(raw, {traditional_class})").fetchall()]
+        f"SELECT t FROM _addr_distinct WHERE regexp_matches(t, {traditional_class})").fetchall()]
     folded = _fold_batch(raw)
     con.execute("SELECT 1").fetchall()  # finish any open result first (DuckDB 2)
-    con.register("_addr_folded", pa.table({"raw": pa.array(raw, pa.string()), "a": pa.array(folded, pa.string())}))
+    con.register("_addr_folded", pa.table({"t": pa.array(raw, pa.string()), "a": pa.array(folded, pa.string())}))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _addr_batch AS
                     SELECT d.raw,
-                           CASE WHEN f.a IS NOT NULL OR regexp_matches(d.raw, '[ \\t,，。、()（）\uff01-\uff5e\u3000]')
-                                THEN regexp_replace({fullwidth_sql('coalesce(f.a, d.raw)')}, '[ \\t,，。、()（）]', '', 'g')
-                                ELSE d.raw END AS a
-                    FROM _addr_distinct d LEFT JOIN _addr_folded f USING (raw)""")
+                           CASE WHEN f.a IS NOT NULL OR regexp_matches(d.t, '[ \\t,，。、()（）\uff01-\uff5e\u3000]')
+                                THEN regexp_replace({fullwidth_sql('coalesce(f.a, d.t)')}, '[ \\t,，。、()（）]', '', 'g')
+                                ELSE d.t END AS a
+                    FROM _addr_distinct d LEFT JOIN (SELECT DISTINCT t, a FROM _addr_folded) f USING (t)
+                    WHERE d.t IS NOT NULL""")
     con.unregister("_addr_folded")
     aliases = division_alias_rows()
     con.execute("SELECT 1").fetchall()  # finish any open result first (DuckDB 2)
@@ -447,9 +453,13 @@ def raw_table(con, config: LinkageConfig) -> list[str]:
         ]
         for attribute in attributes:
             column = source.columns.get(attribute)
-            items.append(
-                f"{trimmed_sql(quote_ident(column))} AS {attribute}" if column else f"CAST(NULL AS VARCHAR) AS {attribute}"
-            )
+            # As written: each attribute's normalisation trims, most of them once per distinct value.
+            if not column:
+                items.append(f"CAST(NULL AS VARCHAR) AS {attribute}")
+            elif attribute == "division_code":  # checked per row
+                items.append(f"{trimmed_sql(quote_ident(column))} AS {attribute}")
+            else:
+                items.append(f"CAST({quote_ident(column)} AS VARCHAR) AS {attribute}")
         for column in carried:
             value = f"CAST({quote_ident(column)} AS VARCHAR)" if column in source.carry else "CAST(NULL AS VARCHAR)"
             items.append(f"{value} AS {quote_ident(column)}")
@@ -468,6 +478,9 @@ def records_build(con, config: LinkageConfig) -> list[str]:
         addresses_table(con, "_raw", "address", "_addresses")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _ids AS {resident_id_query(distinct_of('_raw', 'resident_id'))}")
         con.execute(f"CREATE OR REPLACE TEMP TABLE _dates AS {date_query(distinct_of('_raw', 'birth_date'))}")
+        # A handful of distinct codes: a join to them is several times cheaper than the CASE per row.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _genders AS SELECT v, {gender_sql('v')} AS g "
+                    f"FROM {distinct_of('_raw', 'gender')}")
         con.execute(f"""
         CREATE OR REPLACE TEMP TABLE records AS
         SELECT *, year(birth_date) AS birth_year FROM (
@@ -484,7 +497,7 @@ def records_build(con, config: LinkageConfig) -> list[str]:
                  coalesce(i.id_converted, false) AS id_converted,
                  n.name, n.name_pinyin,
                  d.d AS birth_date,
-                 {gender_sql('r.gender')} AS gender,
+                 s.g AS gender,
                  {mobile_sql('r.mobile')} AS mobile,
                  a.address, a.address_key,
                  coalesce(CASE WHEN regexp_full_match(r.division_code, '[0-9]{{6}}') THEN r.division_code END,
@@ -493,6 +506,7 @@ def records_build(con, config: LinkageConfig) -> list[str]:
           FROM _raw r
           LEFT JOIN _ids i ON i.v = r.resident_id
           LEFT JOIN _dates d ON d.v = r.birth_date
+          LEFT JOIN _genders s ON s.v = r.gender
           LEFT JOIN _names n ON n.raw = r.name
           LEFT JOIN _addresses a ON a.raw = r.address
         ))

@@ -48,11 +48,15 @@ RULES = (
 def spark():
     """One local Spark for the whole test session (the JVM takes seconds to start)."""
     from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
 
     session = (
         SparkSession.builder.master("local[1]")
         .appName("zhengtong-ingest-tests")
         .config("spark.ui.enabled", "false")
+        # One JVM per process: the registry's linkage tests may get this same session from
+        # getOrCreate, and Splink's comparisons need its UDF jar on the class path from the start.
+        .config("spark.jars", similarity_jar_location())
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.driver.memory", "512m")
         .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")

@@ -376,6 +376,14 @@ def spark_session():
             .config("spark.driver.memory", "2g")
             .getOrCreate()
         )
+        # getOrCreate hands back a session someone else started in this process, whose class path
+        # can no longer change: without Splink's jar its comparisons fail and links are lost.
+        if similarity_jar_location() not in _SPARK.sparkContext.getConf().get("spark.jars", ""):
+            session, _SPARK = _SPARK, None
+            raise RuntimeError(
+                f"A Spark session without Splink's similarity UDF jar is already running in this process "
+                f"({session.sparkContext.appName}); start it with spark.jars={similarity_jar_location()}"
+            )
         _SPARK.sparkContext.setLogLevel("ERROR")
         _SPARK.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="zt-spark-ckpt-"))
         atexit.register(_spark_stop)

@@ -1,17 +1,13 @@
 """Fixtures for the catalog: the people of a small province, dataset factories through the services,
 and a snapshot of everything a refused call must leave unchanged."""
 
-from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from django.utils import translation
 
+from tests.conftest import People, people_create
 from zhengtong.kernel.events.models import OutboxEvent
-from zhengtong.kernel.identity import services as identity_services
 from zhengtong.kernel.identity.models import User
-from zhengtong.kernel.identity.public import Actor, actor_from_user
-from zhengtong.kernel.org.models import Department
 from zhengtong.kernel.search.models import SearchDocument
 from zhengtong.data.catalog import services
 from zhengtong.data.catalog.models import Dataset, DatasetChange, QualityRule, ResourceCodeSequence, TableSchema
@@ -52,36 +48,11 @@ def english():
         yield
 
 
-@dataclass
-class People:
-    users: dict[str, User]
-
-    def actor(self, name: str) -> Actor:
-        return actor_from_user(User.objects.get(pk=self.users[name].pk))
-
-
-@pytest.fixture
-def departments(small_province) -> dict[str, Department]:
-    return {department.code: department for department in Department.objects.all()}
-
-
 @pytest.fixture
 def people(departments) -> People:
-    users = {}
-    for name, (code, roles) in STAFF.items():
-        member = identity_services.staff_create(
-            username=name, name=name, department=departments[code], roles=roles, password=PASSWORD
-        )
-        users[name] = member.user
-    from zhengtong.kernel.org.models import Division
-
-    citizen = identity_services.citizen_create(
-        resident_id="110102199101010078", name="citizen", gender="M", birth_date=date(1991, 1, 1),
-        division=Division.objects.get(code="330106"), password=PASSWORD,
-    )
-    users["citizen"] = citizen.user
-    users["root"] = User.objects.create_superuser("root", PASSWORD)
-    return People(users)
+    people = people_create(STAFF)
+    people.users["root"] = User.objects.create_superuser("root", PASSWORD)
+    return people
 
 
 def base_fields(departments, **overrides) -> dict:

@@ -1,7 +1,6 @@
 """Fixtures for ingest: a lake of its own per test, datasets in the catalog, the people loading."""
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -9,11 +8,11 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import translation
 
+from tests.conftest import People, people_create
 from zhengtong.data.catalog.models import Dataset, QualityRule, TableSchema
 from zhengtong.data.catalog.public import RuleSpec, SchemaSpec, rules_for, schema_current
-from zhengtong.kernel.identity import services as identity_services
 from zhengtong.kernel.identity.models import User
-from zhengtong.kernel.identity.public import Actor, actor_from_user
+from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.org.models import Department
 
 PASSWORD = "Correct-horse-42"
@@ -65,23 +64,11 @@ def no_totp():
         yield
 
 
-@dataclass
-class People:
-    users: dict[str, User]
-
-    def actor(self, name: str) -> Actor:
-        return actor_from_user(User.objects.get(pk=self.users[name].pk))
-
-
 @pytest.fixture
 def people(small_province) -> People:
-    users = {}
-    for name, (code, roles) in STAFF.items():
-        users[name] = identity_services.staff_create(
-            username=name, name=name, department=Department.objects.get(code=code), roles=roles, password=PASSWORD
-        ).user
-    users["superuser"] = User.objects.create_superuser("root", PASSWORD, kind="staff")
-    return People(users)
+    people = people_create(STAFF, citizens={})
+    people.users["superuser"] = User.objects.create_superuser("root", PASSWORD, kind="staff")
+    return people
 
 
 def dataset_make(resource_code: str, descriptor: dict, *, department: str = "330106-GA",

@@ -2,7 +2,6 @@
 registered through the catalog, loads announced the way ingest announces them, and a clock."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import pytest
@@ -11,14 +10,12 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import translation
 
+from tests.conftest import People, people_create
 from zhengtong.data.catalog.public import DatasetRef, dataset_create
 from zhengtong.data.quality import services as quality_services
 from zhengtong.kernel.events.public import publish
-from zhengtong.kernel.identity import services as identity_services
 from zhengtong.kernel.identity.models import User
-from zhengtong.kernel.identity.public import Actor, actor_from_user
 from zhengtong.kernel.loops import services as loop_services
-from zhengtong.kernel.org.models import Department, Division
 
 PASSWORD = "Correct-horse-42"
 CHINA = loop_services.CHINA
@@ -70,32 +67,11 @@ def clock(monkeypatch):
     return clock
 
 
-@dataclass
-class People:
-    users: dict[str, User]
-
-    def actor(self, name: str) -> Actor:
-        return actor_from_user(User.objects.get(pk=self.users[name].pk))
-
-
-@pytest.fixture
-def departments(small_province) -> dict[str, Department]:
-    return {department.code: department for department in Department.objects.all()}
-
-
 @pytest.fixture
 def people(departments) -> People:
-    users = {}
-    for name, (code, roles) in STAFF.items():
-        users[name] = identity_services.staff_create(
-            username=name, name=name, department=departments[code], roles=roles, password=PASSWORD
-        ).user
-    users["citizen"] = identity_services.citizen_create(
-        resident_id="110102199101010078", name="citizen", gender="M", birth_date=date(1991, 1, 1),
-        division=Division.objects.get(code="330106"), password=PASSWORD,
-    ).user
-    users["orphan_staff"] = User.objects.create_user("orphan_staff", PASSWORD, kind="staff")
-    return People(users)
+    people = people_create(STAFF)
+    people.users["orphan_staff"] = User.objects.create_user("orphan_staff", PASSWORD, kind="staff")
+    return people
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ for review)."""
 import csv
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -15,17 +15,15 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone, translation
 
+from tests.conftest import People, people_create
 from zhengtong.data.catalog.public import dataset_create, dataset_publish, schema_version_create
 from zhengtong.data.ingest.public import load_run
 from zhengtong.data.registry import services
 from zhengtong.data.registry.linkage.spec import COMPANY_ATTRIBUTES, PERSON_ATTRIBUTES, LinkageResult
 from zhengtong.kernel.events.models import OutboxEvent
-from zhengtong.kernel.identity import services as identity_services
-from zhengtong.kernel.identity.models import User
-from zhengtong.kernel.identity.public import Actor, actor_from_user
+from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.ids.public import resident_id_check_char
 from zhengtong.kernel.ledger.models import LedgerLeaf
-from zhengtong.kernel.org.models import Department, Division
 
 PASSWORD = "Correct-horse-42"
 SYSTEM = Actor(kind="system")
@@ -72,31 +70,9 @@ def runs_dir(tmp_path):
         yield
 
 
-@dataclass
-class People:
-    users: dict[str, User]
-
-    def actor(self, name: str) -> Actor:
-        return actor_from_user(User.objects.get(pk=self.users[name].pk))
-
-
-@pytest.fixture
-def departments(small_province) -> dict[str, Department]:
-    return {department.code: department for department in Department.objects.all()}
-
-
 @pytest.fixture
 def people(departments) -> People:
-    users = {}
-    for name, (code, roles) in STAFF.items():
-        users[name] = identity_services.staff_create(
-            username=name, name=name, department=departments[code], roles=roles, password=PASSWORD
-        ).user
-    users["citizen"] = identity_services.citizen_create(
-        resident_id="110102199101010078", name="citizen", gender="M", birth_date=date(1991, 1, 1),
-        division=Division.objects.get(code="330106"), password=PASSWORD,
-    ).user
-    return People(users)
+    return people_create(STAFF)
 
 
 def _field(name, title, type_="string", **extra):

@@ -1,19 +1,16 @@
 """Fixtures for kernel.loops: the departments of a small province, the people acting, a clock."""
 
-from dataclasses import dataclass
 from datetime import date, datetime, time
 
 import pytest
 from django.utils import translation
 
+from tests.conftest import People, people_create
 from zhengtong.kernel.events.models import OutboxEvent
-from zhengtong.kernel.identity import services as identity_services
 from zhengtong.kernel.identity.models import User
-from zhengtong.kernel.identity.public import Actor, actor_from_user
 from zhengtong.kernel.loops import kinds, services
 from zhengtong.kernel.loops.models import Case, CaseTransition
 from zhengtong.kernel.loops.public import LoopKindSpec, register_loop_kind
-from zhengtong.kernel.org.models import Department, Division
 
 PASSWORD = "Correct-horse-42"
 
@@ -71,17 +68,6 @@ def clock(monkeypatch):
     return clock
 
 
-@dataclass
-class People:
-    """Users of the small province (see tests/conftest.py), and their actors."""
-
-    users: dict[str, User]
-
-    def actor(self, name: str) -> Actor:
-        # Fresh from the database, as a request would build it.
-        return actor_from_user(User.objects.get(pk=self.users[name].pk))
-
-
 STAFF = {
     # name: (department code, roles)
     "mz_officer": ("330106-MZ", ["case_officer"]),  # 西湖区民政局: asks for assistance
@@ -98,28 +84,11 @@ STAFF = {
 
 
 @pytest.fixture
-def departments(small_province) -> dict[str, Department]:
-    return {department.code: department for department in Department.objects.all()}
-
-
-@pytest.fixture
 def people(departments) -> People:
-    users = {}
-    for name, (code, roles) in STAFF.items():
-        member = identity_services.staff_create(
-            username=name, name=name, department=departments[code], roles=roles, password=PASSWORD
-        )
-        users[name] = member.user
-    xihu = Division.objects.get(code="330106")
-    for name, resident_id in (("citizen", "110102199101010078"), ("other_citizen", "360426199101010071")):
-        citizen = identity_services.citizen_create(
-            resident_id=resident_id, name=name, gender="M", birth_date=date(1991, 1, 1), division=xihu,
-            password=PASSWORD,
-        )
-        users[name] = citizen.user
+    people = people_create(STAFF, citizens={"citizen": "110102199101010078", "other_citizen": "360426199101010071"})
     # A staff login with no department (e.g. an operator account): it is no party to any case.
-    users["orphan_staff"] = User.objects.create_user("orphan_staff", PASSWORD, kind="staff")
-    return People(users)
+    people.users["orphan_staff"] = User.objects.create_user("orphan_staff", PASSWORD, kind="staff")
+    return people
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ test: $(VENV)/.installed-test
 
 ## make bench: run the benchmarks and write docs/benchmarks.md
 bench: $(VENV)/.installed-test
+	scripts/ensure-wrk
 	$(BIN)/zhengtong compiletranslations
 	$(BIN)/zhengtong bench --output docs/benchmarks.md
 

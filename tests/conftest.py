@@ -76,3 +76,24 @@ def company(department):
 @pytest.fixture
 def officer(department):
     return StaffFactory()
+
+
+@pytest.fixture(autouse=True)
+def language_reset():
+    """Each test starts and ends in the default language. A request through LocaleMiddleware leaves
+    its language active on the thread, so a test that asked for English would otherwise decide the
+    language of whichever test the same worker runs next."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def ledger_check_throttle_reset(monkeypatch):
+    """Each test starts as a fresh process would: its first ledger commit checks for a sequencing
+    task (kernel.ledger throttles that check per process, SEQUENCING_CHECK_INTERVAL)."""
+    from zhengtong.kernel.ledger import services as ledger_services
+
+    monkeypatch.setattr(ledger_services, "_sequencing_checked_at", -1e9)

@@ -5,7 +5,9 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+# The sharing gateway first: it takes most API calls, and URL resolution tries patterns in order.
 api_v1 = [
+    path("", include("zhengtong.data.exchange.api_urls")),
     path("", include("zhengtong.kernel.org.api_urls")),
     path("", include("zhengtong.kernel.ids.api_urls")),
     path("", include("zhengtong.kernel.calendar.api_urls")),
@@ -19,6 +21,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API before the pages, for the same reason (its prefix is its own, so the order changes
+    # nothing else).
+    path("api/v1/", include(api_v1)),
     path("", include("zhengtong.web.urls")),
     path("account/", include("zhengtong.kernel.identity.urls")),
     path("workspace/calendar/", include("zhengtong.kernel.calendar.urls")),
@@ -27,9 +32,10 @@ urlpatterns = [
     path("workspace/ingest/", include("zhengtong.data.ingest.urls")),
     path("workspace/quality/", include("zhengtong.data.quality.urls")),
     path("workspace/registry/", include("zhengtong.data.registry.urls")),
+    path("workspace/exchange/", include("zhengtong.data.exchange.urls")),
+    path("mydata/", include("zhengtong.data.mydata.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -84,3 +84,26 @@ def make_check_page(page, axe):
 @pytest.fixture
 def check_page(page, axe):
     return make_check_page(page, axe)
+
+
+@pytest.fixture
+def signed_in(browser, live_server, people):
+    """signed_in("name", width=1280): a page signed in as one of the module's `people` (the sign-in
+    pages have journeys of their own), through a session made by the test client."""
+    from django.conf import settings
+    from django.test import Client
+
+    contexts = []
+
+    def sign_in(name: str, *, width: int = 1280):
+        client = Client()
+        client.force_login(people.users[name], backend="zhengtong.kernel.identity.backends.AccountBackend")
+        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME,
+                              "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}])
+        contexts.append(context)
+        return context.new_page()
+
+    yield sign_in
+    for context in contexts:
+        context.close()

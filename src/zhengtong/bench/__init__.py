@@ -5,6 +5,8 @@ runs them all and writes docs/benchmarks.md. Ratios, not absolute seconds, are w
 targets for, because the machine changes between runs and the ratio does not (much).
 """
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,3 +34,16 @@ REGISTRY: dict[str, Callable[[], BenchmarkResult]] = {}
 def benchmark(func: Callable[[], BenchmarkResult]) -> Callable[[], BenchmarkResult]:
     REGISTRY[func.__name__] = func
     return func
+
+
+def postgres_server_url() -> str | None:
+    """A PostgreSQL server to benchmark on: DATABASE_URL's, or a local one if it answers; None if
+    there is none (the PostgreSQL benchmarks are then not registered)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return "postgres://postgres@127.0.0.1:5432/postgres"
+    except OSError:
+        return None

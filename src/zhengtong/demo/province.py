@@ -85,6 +85,8 @@ DEMO_STAFF = (
                   (Role.CASE_OFFICER,)),
     DemoStaffSpec("hz.amr.data", "市场监管局数据专员", "330100", DepartmentKind.MARKET_REGULATION,
                   (Role.DATA_OFFICER,)),
+    DemoStaffSpec("hz.hrss.data", "人社局数据专员", "330100", DepartmentKind.HUMAN_RESOURCES,
+                  (Role.DATA_OFFICER,)),
     DemoStaffSpec("zj.bigdata.admin", "省大数据局管理员", "330000", DepartmentKind.BIG_DATA,
                   (Role.BIG_DATA_ADMIN,)),
     DemoStaffSpec("hz.leader", "市政府领导", "330100", DepartmentKind.GENERAL_OFFICE, (Role.LEADER,)),

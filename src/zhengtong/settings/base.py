@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "zhengtong.data.ingest",
     "zhengtong.data.quality",
     "zhengtong.data.registry",
+    "zhengtong.data.exchange",
+    "zhengtong.data.mydata",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks
@@ -142,6 +144,11 @@ else:
 
 # The data lake: a local folder by default, any fsspec URL in production.
 LAKE_URL = os.environ.get("LAKE_URL", (HOME_DIR / "lake").as_uri())
+
+# The sharing gateway's aggregate queries (可用不可见) answer only groups of at least this many
+# records; a system reading by a person's consent (no grant) may make this many calls a minute.
+SHARE_AGGREGATE_MIN_GROUP = int(os.environ.get("SHARE_AGGREGATE_MIN_GROUP", "10"))
+SHARE_CONSENT_RATE_LIMIT = int(os.environ.get("SHARE_CONSENT_RATE_LIMIT", "600"))
 
 # 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
 CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")

@@ -86,7 +86,7 @@ def test_a_dataset_conforms_to_both_dcat_ap_shape_files(described):
                          EU + "licence/CC_BY_4_0"),
         prefix + "parquet": (f"{BASE}/opendata/datasets/330106-MZ-00001/download.parquet", EU + "file-type/PARQUET",
                              EU + "licence/CC_BY_4_0"),
-        prefix + "api": (f"{BASE}/api/v1/exchange/datasets/330106-MZ-00001/records", EU + "file-type/JSON",
+        prefix + "api": (f"{BASE}/api/v1/share/ds-330106-mz-00001/records", EU + "file-type/JSON",
                          f"{BASE}/terms/data-sharing"),
     }
     for distribution in graph.objects(node, DCAT.distribution):

@@ -2,35 +2,14 @@
 browser, with an axe check on every page."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe, browser, make_check_page  # noqa: F401 - fixtures
+from tests.browser.conftest import axe, browser, make_check_page, signed_in  # noqa: F401 - fixtures
 from zhengtong.data.quality.models import ProblemLoop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clock")]
 
 
-@pytest.fixture
-def signed_in(browser, live_server, people):  # noqa: F811
-    """A browser page signed in as one of the people (the sign-in itself is identity's journey)."""
-    contexts = []
-
-    def sign_in(name: str):
-        client = Client()
-        client.force_login(people.users[name])
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url,
-        }])
-        contexts.append(context)
-        return context.new_page()
-
-    yield sign_in
-    for context in contexts:
-        context.close()
 
 
 def test_a_data_officer_follows_a_problem_to_its_loop_and_reads_the_dataset_s_trend(

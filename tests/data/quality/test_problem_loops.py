@@ -91,7 +91,7 @@ def test_the_same_event_delivered_twice_changes_nothing_the_second_time(announce
     before = state()
 
     # At-least-once delivery: the very same event once more, as after a crash before the mark…
-    delivery = EventDelivery.objects.get(event_id=event_id, handler__endswith="on_load_succeeded")
+    delivery = EventDelivery.objects.get(event_id=event_id, handler__endswith="quality.handlers.on_load_succeeded")
     EventDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING, delivered_at=None)
     assert deliveries_retry(delivery_ids=[delivery.pk]) == 1
     run_worker()

@@ -2,11 +2,9 @@
 read the golden record, decide a pair in the review queue; an axe check on every page."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from tests.browser.conftest import axe, browser, make_check_page  # noqa: F401 - fixtures
+from tests.browser.conftest import axe, browser, make_check_page, signed_in  # noqa: F401 - fixtures
 from zhengtong.data.registry.models import PairStatus, ReviewPair
 from zhengtong.data.registry.public import registry_lookup
 
@@ -16,24 +14,6 @@ from .test_review import script_doubt
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def signed_in(browser, live_server, people):  # noqa: F811
-    contexts = []
-
-    def sign_in(name: str):
-        client = Client()
-        client.force_login(people.users[name])
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        context.add_cookies([{
-            "name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-            "url": live_server.url,
-        }])
-        contexts.append(context)
-        return context.new_page()
-
-    yield sign_in
-    for context in contexts:
-        context.close()
 
 
 def test_an_administrator_finds_a_person_reads_the_record_and_decides_a_pair(

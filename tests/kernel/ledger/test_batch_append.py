@@ -207,7 +207,11 @@ def test_editing_a_queued_hash_is_detected(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_commit_queues_no_second_task_while_one_waits(run_worker):
+def test_a_commit_queues_no_second_task_while_one_waits(run_worker, monkeypatch):
+    from zhengtong.kernel.ledger import services
+
+    monkeypatch.setattr(services, "SEQUENCING_CHECK_INTERVAL", 0)  # every commit checks (see the next test)
+
     def waiting() -> int:
         return DBTaskResult.objects.ready().filter(task_path__endswith="ledger_sequence_task").count()
 
@@ -220,6 +224,33 @@ def test_a_commit_queues_no_second_task_while_one_waits(run_worker):
     with transaction.atomic():
         ledger_append_many(entries=entries(1, start=6))
     assert waiting() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_commits_in_quick_succession_check_for_a_waiting_task_once(run_worker, monkeypatch):
+    """Under a stream of appends one check per interval is enough: the task it found or queued
+    sequences what commits meanwhile, and what it misses the next check or the scheduler's sweep
+    (ledger_sequence) takes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhengtong.kernel.ledger import services
+
+    monkeypatch.setattr(services, "SEQUENCING_CHECK_INTERVAL", 3600)
+    monkeypatch.setattr(services, "_sequencing_checked_at", -1e9)
+    task_table = DBTaskResult._meta.db_table
+    checks = []
+    for number in range(4):
+        with CaptureQueriesContext(connection) as captured, transaction.atomic():
+            ledger_append_many(entries=entries(1, start=number))
+        checks.append(sum(task_table in q["sql"] for q in captured.captured_queries))
+    assert checks[0] >= 1 and checks[1:] == [0, 0, 0]
+    run_worker()  # the one task queued sequences all four appends
+    assert LedgerState.objects.get().tree_size == 4
+    with transaction.atomic():
+        ledger_append_many(entries=entries(1, start=4))
+    assert services.ledger_sequence() == 1  # the scheduler's sweep takes the one no check queued
+    assert LedgerState.objects.get().tree_size == 5
 
 
 @pytest.mark.django_db(transaction=True)
@@ -283,7 +314,7 @@ def test_the_migrations_to_ranges_keep_every_index_and_queue_the_pending_leaves(
 
 def test_the_sequencer_turns_secure_delete_off_only_around_the_queue_rows_it_deletes(db):
     if connection.vendor != "sqlite":
-        pytest.skip("a SQLite setting")
+        pytest.skip("secure_delete is a SQLite pragma with no PostgreSQL counterpart; this test runs in the SQLite pass")
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete = 1")
         ledger_append_many(entries=entries(20))

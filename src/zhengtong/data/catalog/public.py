@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
+from django.utils.text import slugify
 
 from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.org.public import Role
@@ -35,6 +36,7 @@ __all__ = [
     "schema_current",
     "schema_version_create",
     "sharing_api_path",
+    "sharing_service_code",
 ]
 
 # Domain types a schema field may declare, and the validity rule each implies.
@@ -51,15 +53,20 @@ DOMAIN_TYPE_RULES = {
 # "csv" or "parquet") and the exchange module the sharing API. The catalog's DCAT-AP and Data
 # Package exports point at them.
 OPEN_DATA_DOWNLOAD_PATH = "/opendata/datasets/{resource_code}/download.{format}"
-SHARING_API_PATH = "/api/v1/exchange/datasets/{resource_code}/records"
+SHARING_API_PATH = "/api/v1/share/{service_code}/records"
 
 
 def open_data_download_path(resource_code: str, format: str) -> str:
     return OPEN_DATA_DOWNLOAD_PATH.format(resource_code=resource_code, format=format)
 
 
+def sharing_service_code(resource_code: str) -> str:
+    """The exchange's service code for a dataset: "ds-" and the resource code, lower case."""
+    return "ds-" + slugify(resource_code.lower())
+
+
 def sharing_api_path(resource_code: str) -> str:
-    return SHARING_API_PATH.format(resource_code=resource_code)
+    return SHARING_API_PATH.format(service_code=sharing_service_code(resource_code))
 
 
 @dataclass(frozen=True)

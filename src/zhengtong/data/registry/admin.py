@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import LinkageRun, RegistryGrant, RegistrySource
+from .models import LinkageRun, RegistrySource
 
 
 @admin.register(RegistrySource)
@@ -15,8 +15,3 @@ class LinkageRunAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status")
     readonly_fields = [f.name for f in LinkageRun._meta.fields]
 
-
-@admin.register(RegistryGrant)
-class RegistryGrantAdmin(admin.ModelAdmin):
-    list_display = ("public_id", "kind", "api_client", "department", "purpose", "expires_at", "revoked_at")
-    list_filter = ("kind",)

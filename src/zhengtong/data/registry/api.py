@@ -1,6 +1,8 @@
 """Registry API, after GovStack's Digital Registries building block: read a record, search, and
-answer "exists" without disclosing anything else. Scoped by grant (API clients) or by the staff
-member's department, masked by kernel.masking, and every read written to the ledger."""
+answer "exists" without disclosing anything else. For staff: scoped by the staff member's
+department (the big-data bureau sees every master), masked by kernel.masking, and every read
+written to the ledger. Systems (API clients) are refused here with the address of the sharing
+gateway, where they read the registries under a grant: /api/v1/share/registry-<kind>/records/{id}."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.urls import reverse
@@ -28,7 +30,7 @@ REGISTRY_ID = OpenApiParameter("registry_id", OpenApiTypes.STR, OpenApiParameter
 @extend_schema_serializer(component_name="RegistryAttribute")
 class AttributeSerializer(serializers.Serializer):
     name = serializers.CharField()
-    value = serializers.CharField(help_text=_("Masked unless the grant gives the field unmasked."))
+    value = serializers.CharField(help_text=_("Masked (staff see graded values masked)."))
     masked = serializers.BooleanField()
     source_dataset = serializers.CharField(source="resource_code", help_text=_("The source dataset's resource code."))
     source_department = serializers.CharField(source="department_name")
@@ -89,6 +91,19 @@ def _kind(kind: str) -> str:
     return kind
 
 
+GATEWAY_PATH = "/api/v1/share/registry-{kind}/records/{{registry_id}}"
+
+
+def _actor(request: Request, kind: str):
+    """The staff actor; a system is sent to the sharing gateway (registry grants live there now)."""
+    actor = actor_from_user(request.user)
+    if actor.kind == "api_client":
+        raise PermissionDenied(_(
+            "Systems read the registries through the sharing gateway, under a sharing grant: "
+            "GET %(path)s") % {"path": GATEWAY_PATH.format(kind=kind)})
+    return actor
+
+
 def _record_data(record: selectors.GoldenRecord) -> dict:
     return RecordSerializer(record).data
 
@@ -100,11 +115,11 @@ class RecordReadApi(APIView):
         tags=TAGS, operation_id="registry_record_read", parameters=[KIND, REGISTRY_ID],
         summary=_("Read a golden record"),
         responses={200: RecordSerializer, 301: OpenApiResponse(description=_("Merged: see Location.")),
-                   403: OpenApiResponse(description=_("No grant for this registry.")), 404: None},
+                   403: OpenApiResponse(description=_("Not for you: systems read the registries through the sharing gateway.")), 404: None},
     )
     def get(self, request: Request, kind: str, registry_id: str) -> Response:
         _kind(kind)
-        actor = actor_from_user(request.user)
+        actor = _actor(request, kind)
         try:
             record = selectors.golden_record_read(actor=actor, registry_id=registry_id, via="api", kind=kind)
         except selectors.MasterMerged as merged:
@@ -135,7 +150,7 @@ class RecordSearchApi(APIView):
     )
     def get(self, request: Request, kind: str) -> Response:
         _kind(kind)
-        actor = actor_from_user(request.user)
+        actor = _actor(request, kind)
         try:
             selectors.registry_scope(actor=actor, kind=kind)
         except DjangoPermissionDenied:
@@ -155,7 +170,7 @@ class RecordExistsApi(APIView):
     )
     def post(self, request: Request, kind: str) -> Response:
         _kind(kind)
-        actor = actor_from_user(request.user)
+        actor = _actor(request, kind)
         try:
             selectors.registry_scope(actor=actor, kind=kind)
         except DjangoPermissionDenied:

@@ -308,36 +308,3 @@ class ReviewPair(models.Model):
         verbose_name = _("review pair")
         verbose_name_plural = _("review pairs")
 
-
-class RegistryGrant(models.Model):
-    """数据授权（基础库）: who may read which fields of a registry through the API, why, until when.
-
-    A stand-in until the sharing module (exchange) holds grants: the consumer is an API client or
-    a whole department; `fields` are the attributes it may read (masked by kernel.masking unless
-    named in `clear_fields` too).
-    """
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    kind = models.CharField(_("registry"), max_length=16, choices=Kind.choices)
-    api_client = models.ForeignKey("identity.ApiClient", null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="+")
-    department = models.ForeignKey("org.Department", null=True, blank=True, on_delete=models.CASCADE,
-                                   related_name="+")
-    fields = models.JSONField(_("fields"), default=list)
-    clear_fields = models.JSONField(_("fields given unmasked"), default=list, blank=True)
-    purpose = models.CharField(_("purpose"), max_length=200)
-    expires_at = models.DateTimeField(_("expires at"))
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(api_client__isnull=False, department__isnull=True)
-                | Q(api_client__isnull=True, department__isnull=False),
-                name="registry_grant_one_consumer",
-            ),
-        ]
-        verbose_name = _("registry grant")
-        verbose_name_plural = _("registry grants")

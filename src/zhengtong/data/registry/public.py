@@ -11,11 +11,14 @@ Values are never in events: a subscriber reads them through the registry API und
 
 from dataclasses import dataclass
 
+from .attributes import LABELS, MASKING
 from .ids import registry_id_normalize
-from .models import GoldenAttribute, MasterRecord, MasterStatus
+from .models import ATTRIBUTES, GoldenAttribute, MasterRecord, MasterStatus
+from .selectors import GoldenRecord, Scope, _golden_many
 from .services import GOLDEN_RECORD_CHANGED, MASTER_MERGED, identifier_index
 
-__all__ = ["GOLDEN_RECORD_CHANGED", "MASTER_MERGED", "MasterRef", "master_get", "registry_lookup"]
+__all__ = ["ATTRIBUTES", "GOLDEN_RECORD_CHANGED", "LABELS", "MASKING", "MASTER_MERGED", "GoldenRecord", "MasterRef", "golden_records_shared", "master_get",
+           "registry_lookup"]
 
 
 @dataclass(frozen=True)
@@ -46,3 +49,29 @@ def registry_lookup(*, kind: str, resident_id: str = "", uscc: str = "") -> Mast
                                           lookup_index=identifier_index(attribute, value))
            .select_related("master").first())
     return MasterRef(row.master.registry_id, row.master.kind, row.master.status) if row else None
+
+
+def golden_records_shared(*, kind: str, registry_ids: list[str] | None = None, resident_ids: list[str] | None = None,
+                          usccs: list[str] | None = None, fields: tuple[str, ...],
+                          clear_fields: frozenset[str]) -> list[GoldenRecord]:
+    """Golden records of active masters by registry id (merged ids follow to the survivor) or by
+    identifier, with `fields` only (in the registry's attribute order), masked except
+    `clear_fields`. No access check and no ledger entry: for the exchange gateway and mydata,
+    which decide who may read and log the read themselves. Unknown ids are left out."""
+    masters: dict[int, MasterRecord] = {}
+    for registry_id in registry_ids or ():
+        ref = master_get(registry_id)
+        if ref is not None and ref.status == MasterStatus.ACTIVE and ref.kind == kind:
+            master = MasterRecord.objects.get(registry_id=ref.registry_id)
+            masters.setdefault(master.pk, master)
+    for attribute, values in (("resident_id", resident_ids), ("uscc", usccs)):
+        indexes = [identifier_index(attribute, v) for v in values or ()]
+        indexes = [i for i in indexes if i]
+        if indexes:
+            for row in GoldenAttribute.objects.filter(master__kind=kind, master__status=MasterStatus.ACTIVE,
+                                                      attribute=attribute, lookup_index__in=indexes
+                                                      ).select_related("master"):
+                masters.setdefault(row.master_id, row.master)
+    wanted = tuple(a for a in ATTRIBUTES[kind] if a in set(fields))
+    scope = Scope(kind, wanted, frozenset(clear_fields), "shared")
+    return _golden_many(list(masters.values()), scope, with_history=False)

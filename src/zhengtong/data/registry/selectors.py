@@ -10,8 +10,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.kernel.identity.public import Actor
@@ -29,7 +28,6 @@ from .models import (
     MasterRecord,
     MasterStatus,
     PairStatus,
-    RegistryGrant,
     RegistrySource,
     ReviewPair,
     SourceRecord,
@@ -73,35 +71,17 @@ def may_use_registry(actor: Actor) -> bool:
     return actor.is_staff_member and actor.department_id in contributing_department_ids()
 
 
-def _active_grants(actor: Actor, kind: str) -> QuerySet:
-    consumer = Q()
-    if actor.kind == "api_client":
-        consumer = Q(api_client_id=actor.api_client_id)
-        if actor.department_id is not None:
-            consumer |= Q(department_id=actor.department_id)
-    elif actor.is_staff_member:
-        consumer = Q(department_id=actor.department_id)
-    else:
-        return RegistryGrant.objects.none()
-    return RegistryGrant.objects.filter(consumer, kind=kind, revoked_at__isnull=True,
-                                        expires_at__gt=timezone.now()).order_by("created_at", "id")
-
-
 def registry_scope(*, actor: Actor, kind: str) -> Scope:
     """The actor's scope in the registry; PermissionDenied when they may read nothing of it.
 
-    An API client reads by grant only. Staff of the big-data bureau read every master, every
-    field masked; a department with a grant reads by it; other staff read the masters their
-    department's sources contributed to, masked."""
+    Staff of the big-data bureau read every master, every field masked; other staff read the
+    masters their department's sources contributed to, masked. Systems (API clients) read the
+    registries through the sharing gateway, under a grant (exchange: the service
+    registry-<kind>), never here."""
     if kind not in Kind.values:
         raise PermissionDenied("no such registry")
-    grants = list(_active_grants(actor, kind))
-    if grants:
-        fields = tuple(a for a in ATTRIBUTES[kind] if any(a in g.fields for g in grants))
-        clear = frozenset(a for g in grants for a in g.clear_fields)
-        return Scope(kind, fields, clear, grants[0].purpose, str(grants[0].public_id))
     if actor.kind == "api_client":
-        raise PermissionDenied("no grant for this registry")
+        raise PermissionDenied("systems read the registries through the sharing gateway")
     if permissions.in_big_data_bureau(actor):
         return Scope(kind, tuple(ATTRIBUTES[kind]), frozenset(), str(STAFF_PURPOSE))
     if actor.is_staff_member and actor.department_id in contributing_department_ids():

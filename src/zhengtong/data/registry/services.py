@@ -1,4 +1,4 @@
-"""Writes of the registries: sources, grants, linkage runs and clerical review.
+"""Writes of the registries: sources, linkage runs and clerical review.
 
 A run (registry_run) links the current versions of a registry's sources with the linkage engine
 (linkage/, outside any transaction: it may take minutes), then applies the result in one
@@ -16,7 +16,8 @@ transaction:
    version: reloading a source with an unchanged old phone number does not make it newer. Each value keeps its
    provenance, every change is written to AttributeHistory, and each master that changed gets
    one "registry.golden_record_changed" event {registry_id, kind, attributes, run}: attribute
-   names only, never values (subscribers read the values through the API, under their grant).
+   names only, never values (subscribers read the values through the sharing gateway, under their
+   grant: exchange, service registry-<kind>).
 3. Pairs the engine is unsure of become ReviewPairs, each a loop case (kind "registry_review")
    on the desk of the department that owns both records, or of the big-data bureau above both.
    A data officer's decision (review_decide) is kept and handed to every later run.
@@ -66,7 +67,6 @@ from .models import (
     MasterRecord,
     MasterStatus,
     PairStatus,
-    RegistryGrant,
     RegistrySource,
     ReviewPair,
     RunStatus,
@@ -149,7 +149,7 @@ def record_index(record_id: str) -> str | None:
     return SourceRecord._meta.get_field("record_index").index_of(record_id)
 
 
-# --- sources and grants ---------------------------------------------------------------------------
+# --- sources ----------------------------------------------------------------------------------
 
 
 def source_register(
@@ -200,42 +200,6 @@ def source_register(
                       "is_active": True},
         )
     return source
-
-
-def grant_create(
-    *, actor: Actor, kind: str, fields: Iterable[str], purpose: str, expires_at: datetime,
-    api_client_id: int | None = None, department_id: int | None = None, clear_fields: Iterable[str] = (),
-) -> RegistryGrant:
-    """Let an API client (or a whole department) read some fields of a registry, for a purpose,
-    until a time. Fields outside clear_fields are masked."""
-    if not permissions.may_configure(actor):
-        raise PermissionDenied("may not grant access to the registries")
-    _kind_check(kind)
-    fields, clear_fields = list(dict.fromkeys(fields)), list(dict.fromkeys(clear_fields))
-    errors = {}
-    if (api_client_id is None) == (department_id is None):
-        errors["consumer"] = _("Name either an API client or a department.")
-    unknown = sorted((set(fields) | set(clear_fields)) - set(ATTRIBUTES[kind]))
-    if unknown:
-        errors["fields"] = _("Not attributes of this registry: %(names)s.") % {"names": ", ".join(unknown)}
-    if not set(clear_fields) <= set(fields):
-        errors["clear_fields"] = _("Only granted fields may be given unmasked.")
-    if not purpose.strip():
-        errors["purpose"] = _("State the purpose of the use.")
-    if expires_at <= now():
-        errors["expires_at"] = _("The grant must expire in the future.")
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        grant = RegistryGrant.objects.create(
-            kind=kind, api_client_id=api_client_id, department_id=department_id, fields=fields,
-            clear_fields=clear_fields, purpose=purpose.strip(), expires_at=expires_at,
-        )
-        ledger_append(kind="registry.grant_created", subject=str(grant.public_id), actor=actor_label(actor), payload={
-            "registry": kind, "api_client": api_client_id, "department": department_id, "fields": fields,
-            "clear_fields": clear_fields, "purpose": grant.purpose, "expires": expires_at.isoformat(),
-        })
-    return grant
 
 
 def actor_label(actor: Actor) -> str:

@@ -2,7 +2,9 @@
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.authentication import SessionScheme
@@ -15,6 +17,7 @@ from django.conf import settings
 from .models import AccountKind, ApiClient
 
 KEYWORD = "ApiKey"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def api_key_hash(key: str) -> str:
@@ -38,6 +41,35 @@ class ApiClientPrincipal:
     is_superuser: bool = False
 
 
+# A busy system calls many times a second and its client row rarely changes, so a looked-up client
+# is kept in the process for AUTH_CACHE_SECONDS, keyed by the hash of the whole key (a wrong secret
+# never matches). Deactivating or expiring a key therefore takes effect within that time on every
+# worker, and at once in the process that saved the change; what a key may read (grants, consents)
+# is checked against the database on every call.
+AUTH_CACHE_SECONDS = 5.0
+AUTH_CACHE_MAX = 10_000
+_auth_cache: dict[str, tuple[float, ApiClient]] = {}
+
+
+def api_client_cache_clear(**_kwargs) -> None:
+    """Forget every cached client (connected to ApiClient saves and deletes in apps.py)."""
+    _auth_cache.clear()
+
+
+def _client_for(key_hash: str, prefix: str) -> ApiClient | None:
+    now = time.monotonic()
+    cached = _auth_cache.get(key_hash)
+    if cached is not None and now - cached[0] < AUTH_CACHE_SECONDS:
+        return cached[1]
+    client = ApiClient.objects.filter(key_prefix=prefix).first()
+    if client is None or not hmac.compare_digest(client.key_hash, key_hash):
+        return None
+    if len(_auth_cache) >= AUTH_CACHE_MAX:
+        _auth_cache.clear()
+    _auth_cache[key_hash] = (now, client)
+    return client
+
+
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).decode("latin-1")
@@ -47,13 +79,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         parts = key.split("_")
         if len(parts) != 3 or parts[0] != "zt":
             raise exceptions.AuthenticationFailed(_("The API key is malformed."))
-        client = ApiClient.objects.filter(key_prefix=parts[1]).first()
-        if client is None or not hmac.compare_digest(client.key_hash, api_key_hash(key)):
+        client = _client_for(api_key_hash(key), parts[1])
+        if client is None:
             raise exceptions.AuthenticationFailed(_("The API key is not valid."))
         now = timezone.now()
         if not client.is_active or (client.expires_at and client.expires_at <= now):
             raise exceptions.AuthenticationFailed(_("The API key has been revoked or has expired."))
-        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        if client.last_used_at is None or now - client.last_used_at >= LAST_USED_RESOLUTION:
+            # At most once a minute per client: a write on every call would double the work of a
+            # busy system's reads (the sharing gateway) for a time nobody needs to the second.
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
         principal = ApiClientPrincipal(client.id, client.name, client.department_id, frozenset(client.scopes))
         return principal, client
 

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import time
 import urllib.parse
 from contextlib import contextmanager
 
-from zhengtong.bench import BenchmarkResult, benchmark
+from zhengtong.bench import BenchmarkResult, benchmark, postgres_server_url
 
 BATCH = 1000
 APPEND_BATCHES = 50  # 50,000 leaves per round
@@ -39,16 +38,6 @@ BUILD_CHUNK = 10_000
 # --- In the parent: scratch databases and child processes ---------------------------------------
 
 
-def _postgres_url() -> str | None:
-    """A PostgreSQL server to benchmark on: DATABASE_URL's, or a local one if it answers."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return url
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
-            return "postgres://postgres@127.0.0.1:5432/postgres"
-    except OSError:
-        return None
 
 
 def _child_env(home: str, database_url: str) -> dict[str, str]:
@@ -79,7 +68,7 @@ def _scratch_database(engine: str):
         else:
             import psycopg
 
-            server = urllib.parse.urlsplit(_postgres_url())
+            server = urllib.parse.urlsplit(postgres_server_url())
             maintenance = urllib.parse.urlunsplit(server._replace(path="/postgres"))
             created = f"zt_bench_ledger_{os.getpid()}_{int(time.time())}"
             with psycopg.connect(maintenance, autocommit=True) as admin:
@@ -182,7 +171,7 @@ def ledger_inclusion_proof_postgresql() -> BenchmarkResult:
     return _proof_result("ledger_inclusion_proof_postgresql", "postgresql")
 
 
-if _postgres_url() is not None:
+if postgres_server_url() is not None:
     benchmark(ledger_append_postgresql)
     benchmark(ledger_inclusion_proof_postgresql)
 

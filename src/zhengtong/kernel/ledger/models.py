@@ -40,6 +40,15 @@ class RowIdBigIntegerField(models.BigIntegerField):
         return super().db_type(connection)
 
 
+# Subjects that name a person or company: the exchange's subject refs ("person:…", "company:…",
+# blind indexes of their identifiers) and registry ids ("ZJP…", "ZJC…"). A query must repeat this
+# condition for the partial index on subject to serve it (selectors.entries_about does).
+PERSONAL_SUBJECTS = (
+    models.Q(subject__startswith="person:") | models.Q(subject__startswith="company:")
+    | models.Q(subject__startswith="ZJP") | models.Q(subject__startswith="ZJC")
+)
+
+
 class LedgerLeaf(models.Model):
     """存证条目: one entry of the append-only log (its id: see APPEND_SHIFT)."""
 
@@ -59,6 +68,10 @@ class LedgerLeaf(models.Model):
     class Meta:
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
+        # mydata shows a person every entry about them (a data call, a registry read). Only
+        # subjects naming a person or company are indexed (PERSONAL_SUBJECTS): other entries are
+        # never looked up by subject, and an index on every append would slow them all.
+        indexes = [models.Index(fields=["subject"], name="ledger_leaf_subject", condition=PERSONAL_SUBJECTS)]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.public_id}"

@@ -25,11 +25,12 @@ from .errors import (
     LedgerQueryError,
 )
 from .records import ConsistencyProof, InclusionProof, Leaf, LeafBody, LedgerEntry, TreeHead
-from .selectors import consistency_proof_get, inclusion_proof_get, leaf_get, ledger_size, tree_head_get
+from .selectors import consistency_proof_get, entries_about, inclusion_proof_get, leaf_get, ledger_size, tree_head_get
 from .services import (
     leaf_body_read,
     ledger_append,
     ledger_append_many,
+    ledger_append_with_row,
     ledger_publish_tree_head,
     ledger_publish_tree_head_job,
     ledger_sequence,
@@ -51,11 +52,13 @@ __all__ = [
     "TreeHead",
     "VerificationReport",
     "consistency_proof_get",
+    "entries_about",
     "inclusion_proof_get",
     "leaf_body_read",
     "leaf_get",
     "ledger_append",
     "ledger_append_many",
+    "ledger_append_with_row",
     "ledger_publish_tree_head",
     "ledger_publish_tree_head_job",
     "ledger_sequence",

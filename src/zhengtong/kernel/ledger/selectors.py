@@ -4,14 +4,17 @@ Every proof is built from at most about 2·log2(n) stored hashes read in two que
 its cost does not grow with the log beyond that.
 """
 
+import json
+from collections.abc import Sequence
 from uuid import UUID
 
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from . import merkle, storage
 from .errors import LedgerNotFound, LedgerQueryError
 from .models import LedgerLeaf, SignedTreeHead
-from .records import ConsistencyProof, InclusionProof, Leaf, TreeHead
+from .records import ConsistencyProof, InclusionProof, Leaf, LeafBody, TreeHead
 from .services import tree_head_record
 
 
@@ -139,3 +142,45 @@ def consistency_proof_get(*, first: int, second: int | None = None) -> Consisten
         consistency_path=storage.range_hashes(ranges, storage.digest_function(algorithm), size),
         hash_algorithm=algorithm,
     )
+
+
+def _personal_subjects_sql() -> str:
+    """PERSONAL_SUBJECTS as the partial index's own SQL, values written in: SQLite uses a partial
+    index only for a query repeating its condition term for term, and bound parameters do not
+    count. Made by the index, so the two cannot drift apart."""
+    sql = _PERSONAL_SUBJECTS_SQL.get(connection.vendor)
+    if sql is None:
+        (index,) = [i for i in LedgerLeaf._meta.indexes if i.name == "ledger_leaf_subject"]
+        # Not entered: only its quoting is used (entering one inside a transaction fails on SQLite).
+        editor = connection.schema_editor(collect_sql=True)
+        # Literal percent signs, in a query that takes parameters.
+        sql = _PERSONAL_SUBJECTS_SQL[connection.vendor] = index._get_condition_sql(LedgerLeaf, editor).replace("%", "%%")
+    return sql
+
+
+_PERSONAL_SUBJECTS_SQL: dict[str, str] = {}
+
+
+def entries_about(*, subjects: Sequence[str], kinds: Sequence[str] | None = None, limit: int = 200,
+                  before: UUID | None = None) -> list[LeafBody]:
+    """The entries whose subject is one of `subjects` (persons' and companies' subjects only:
+    models.PERSONAL_SUBJECTS), newest first, in full; `before` (an entry's id) pages on to older
+    ones. One query whatever the count. No access check: for showing a person the entries about
+    themselves (mydata), so the caller must have established that every subject is the person's own."""
+    subjects = [s for s in subjects if s]
+    if not subjects:
+        return []
+    rows = LedgerLeaf.objects.filter(subject__in=subjects).extra(where=[_personal_subjects_sql()])
+    if kinds:
+        rows = rows.filter(kind__in=list(kinds))
+    if before is not None:
+        rows = rows.filter(id__lt=LedgerLeaf.objects.filter(public_id=before).values("id")[:1])
+    rows = rows.annotate(leaf_index=storage.leaf_index_expression()).order_by("-id")[:limit]
+    return [
+        LeafBody(
+            id=row.public_id, leaf_index=row.leaf_index, leaf_hash=bytes(row.leaf_hash), kind=row.kind,
+            subject=row.subject, actor=row.actor, created_at=row.created_at, body=row.body,
+            payload=json.loads(row.body)["payload"],
+        )
+        for row in rows
+    ]

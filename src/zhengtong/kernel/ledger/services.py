@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from itertools import repeat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.db import connection, connections, router, transaction
 from django.utils import timezone
@@ -186,6 +186,73 @@ def ledger_append_many(*, entries: Sequence[LedgerEntry]) -> list[uuid.UUID]:
             _insert_leaves(cursor, encoded, number << APPEND_SHIFT, leaf_hashes, algorithm, created_at)
         _sequence_after_commit()
     return ids
+
+
+def ledger_append_with_row(*, entries: Sequence[LedgerEntry], table: str, columns: Sequence[str],
+                           values: Sequence[Any], leaf_column: str) -> list[uuid.UUID]:
+    """Append a few entries and insert one row of the caller's own (a log row naming the first
+    leaf in `leaf_column`), all or nothing; returns the leaf ids.
+
+    For callers that log every request (the sharing gateway): on PostgreSQL the queue row, the
+    leaves and the caller's row are one statement (data-modifying CTEs), so called outside a
+    transaction it commits by itself in one round trip instead of BEGIN, three INSERTs and COMMIT.
+    `values` must be prepared for the database (get_db_prep_save) except `leaf_column`'s, which is
+    filled here. Elsewhere, and for more than a few entries: ledger_append_many and an INSERT in one
+    atomic block.
+    """
+    columns = list(columns)
+    if leaf_column not in columns:
+        raise ValueError(f"{leaf_column!r} is not one of the row's columns")
+    if connection.vendor != "postgresql" or not entries or len(entries) > _FEW_ROWS:
+        with transaction.atomic():
+            ids = ledger_append_many(entries=entries)
+            row = list(values)
+            first = ids[0] if ids else None
+            row[columns.index(leaf_column)] = (
+                first.hex if first is not None and not connection.features.has_native_uuid_field else first)
+            with connection.cursor() as cursor:
+                insert_rows(cursor, table, columns, [tuple(row)])
+        return ids
+    created_at = timezone.now()
+    algorithm = digest_algorithm()
+    storage.digest_function(algorithm)
+    encoded = _encode_entries(entries, created_at)
+    leaf_hashes = _hash_leaves(encoded.bodies, algorithm)
+    quote = connection.ops.quote_name
+    pending, leaf = quote(LedgerPending._meta.db_table), quote(LedgerLeaf._meta.db_table)
+    rows_sql = ", ".join(["(%s::int8, %s::uuid, %s::text, %s::text, %s::text, %s::text, %s::bytea)"] * len(entries))
+    row = list(values)
+    row[columns.index(leaf_column)] = encoded.leaf_ids[0]
+    sql = (
+        f"WITH q AS (INSERT INTO {pending} (leaf_count, sequenced, leaf_hashes, hash_algorithm) "
+        f"VALUES (%s, 0, %s, %s) RETURNING id), "
+        f"l AS (INSERT INTO {leaf} (id, {', '.join(quote(c) for c in LEAF_COLUMNS)}) "
+        f"SELECT (q.id << {APPEND_SHIFT}) + v.pos, v.public_id, v.kind, v.subject, v.actor, v.body, v.leaf_hash, "
+        f"%s, %s FROM q, (VALUES {rows_sql}) AS v(pos, public_id, kind, subject, actor, body, leaf_hash)) "
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    params: list[Any] = [len(entries), b"".join(leaf_hashes), algorithm, algorithm, created_at]
+    for position, (leaf_id, kind, subject, actor, body, leaf_hash) in enumerate(zip(
+            encoded.leaf_ids, encoded.kinds, encoded.subjects, encoded.actors, encoded.bodies, leaf_hashes)):
+        params += [position, leaf_id, kind, subject, actor, body.decode("utf-8"), leaf_hash]
+    params += row
+    with transaction.atomic(savepoint=False) if connection.in_atomic_block else _no_block():
+        # Django's own exception classes (IntegrityError…) for the raw cursor's errors too.
+        with connection.wrap_database_errors, _binary_cursor() as raw:
+            raw.execute(sql, params, prepare=True)
+        _sequence_after_commit()
+    return encoded.leaf_ids
+
+
+class _no_block:
+    """Outside a transaction the statement commits by itself (autocommit): nothing to open."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
 
 
 def _append_streamed(cursor, encoded: "_EncodedEntries", created_at: datetime, algorithm: str) -> None:
@@ -514,6 +581,14 @@ def _sequence_after_commit() -> None:
         transaction.on_commit(_enqueue_sequencing, robust=True)
 
 
+# How long after one check (which found a sequencing task waiting, or queued one) this process
+# skips the next: under a stream of appends (the sharing gateway logs every call) a read after
+# every commit costs a round trip each, and the task found or queued a moment ago, the next
+# check, or the scheduler's sweep (every 10 s) sequences what is committed meanwhile.
+SEQUENCING_CHECK_INTERVAL = 0.2
+_sequencing_checked_at = -1.0
+
+
 def _enqueue_sequencing() -> None:
     """Queue a sequencing task, unless one is already waiting to start.
 
@@ -521,11 +596,15 @@ def _enqueue_sequencing() -> None:
     just committed; under a steady stream of appends most commits find one waiting (the worker is
     busy with the previous batch) and cost one read instead of a task row and its commit.
     """
+    global _sequencing_checked_at
     from .tasks import ledger_sequence_task
 
-    if _sequencing_task_waiting(ledger_sequence_task):
+    now = time.monotonic()
+    if now - _sequencing_checked_at < SEQUENCING_CHECK_INTERVAL:
         return
-    ledger_sequence_task.enqueue()
+    if not _sequencing_task_waiting(ledger_sequence_task):
+        ledger_sequence_task.enqueue()
+    _sequencing_checked_at = now
 
 
 def _sequencing_task_waiting(task) -> bool:

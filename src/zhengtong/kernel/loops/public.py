@@ -70,6 +70,7 @@ class CaseRef:
     outcome: str
     opened_at: datetime
     closed_at: datetime | None
+    response: str = ""  # the assignee's answer, once responded
 
     @property
     def step_due(self) -> date | None:
@@ -96,6 +97,7 @@ def _ref(case: Case) -> CaseRef:
         outcome=case.outcome,
         opened_at=case.opened_at,
         closed_at=case.closed_at,
+        response=case.response,
     )
 
 

@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from zhengtong.demo.datasets import build_demo_datasets
+from zhengtong.demo.exchange import print_demo_exchange
 from zhengtong.demo.province import DEMO_PASSWORD, PERSONS_PER_SCALE, ProvinceBuilder, demo_accounts
 from zhengtong.demo.registries import build_demo_registries
 from zhengtong.kernel.identity.models import Citizen
@@ -46,6 +47,7 @@ class Command(BaseCommand):
                 f"{result.persons} persons, {result.companies} companies, {len(loaded)} datasets loaded"
             )
         self.print_accounts()
+        print_demo_exchange(self.stdout, seed=seed)  # the sharing directory, a basket, and the systems' API keys
 
     def print_accounts(self):
         accounts = demo_accounts()

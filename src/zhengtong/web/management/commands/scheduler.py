@@ -3,15 +3,29 @@
 import logging
 import time
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from zhengtong.data.exchange.public import grant_subscriptions_expire
 from zhengtong.data.quality.public import quality_check_timeliness
 from zhengtong.kernel.events.public import redeliver_due, webhook_redeliver_due
 from zhengtong.kernel.ledger.public import ledger_publish_tree_head_job, ledger_sequence
 from zhengtong.kernel.loops.public import escalate_overdue
 
 logger = logging.getLogger("zhengtong.scheduler")
+
+TASK_RESULTS_KEPT_DAYS = 14
+
+
+def task_results_prune() -> int:
+    """Delete finished task results older than two weeks (the database backend keeps them all)."""
+    if settings.TASKS["default"]["BACKEND"] != "django_tasks_db.DatabaseBackend":
+        return 0
+    call_command("prune_db_task_results", queue_name="*", min_age_days=TASK_RESULTS_KEPT_DAYS, verbosity=0)
+    return 0
+
 
 # (job, seconds between runs). Every job is idempotent, so a restart or a second scheduler is harmless.
 # Ledger entries are sequenced after each commit by a task; the sweep here bounds the merge delay.
@@ -22,6 +36,8 @@ JOBS = (
     (webhook_redeliver_due, 30),
     (escalate_overdue, 600),
     (quality_check_timeliness, 3600),
+    (grant_subscriptions_expire, 3600),
+    (task_results_prune, 6 * 3600),
 )
 
 

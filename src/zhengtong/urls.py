@@ -18,12 +18,15 @@ api_v1 = [
     path("", include("zhengtong.data.ingest.api_urls")),
     path("", include("zhengtong.data.quality.api_urls")),
     path("", include("zhengtong.data.registry.api_urls")),
+    path("", include("zhengtong.data.opendata.api_urls")),
 ]
 
 urlpatterns = [
     # The API before the pages, for the same reason (its prefix is its own, so the order changes
     # nothing else).
     path("api/v1/", include(api_v1)),
+    # CKAN's Action API, so ckanapi and CKAN harvesters work against the open-data portal unchanged.
+    path("api/3/action/", include("zhengtong.data.opendata.ckan_urls")),
     path("", include("zhengtong.web.urls")),
     path("account/", include("zhengtong.kernel.identity.urls")),
     path("workspace/calendar/", include("zhengtong.kernel.calendar.urls")),
@@ -33,7 +36,10 @@ urlpatterns = [
     path("workspace/quality/", include("zhengtong.data.quality.urls")),
     path("workspace/registry/", include("zhengtong.data.registry.urls")),
     path("workspace/exchange/", include("zhengtong.data.exchange.urls")),
+    path("workspace/opendata/", include("zhengtong.data.opendata.workspace_urls")),
     path("mydata/", include("zhengtong.data.mydata.urls")),
+    path("opendata/", include("zhengtong.data.opendata.urls")),
+    path("sitemap.xml", include("zhengtong.data.opendata.sitemap_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

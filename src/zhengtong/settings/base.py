@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "zhengtong.data.registry",
     "zhengtong.data.exchange",
     "zhengtong.data.mydata",
+    "zhengtong.data.opendata",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

@@ -24,8 +24,8 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 
-FORMATS = {"ttl": "turtle", "jsonld": "json-ld"}
-MEDIA_TYPES = {"ttl": "text/turtle", "jsonld": "application/ld+json"}
+FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "rdf": "pretty-xml"}
+MEDIA_TYPES = {"ttl": "text/turtle", "jsonld": "application/ld+json", "rdf": "application/rdf+xml"}
 PREFIXES = {
     "dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "vcard": VCARD, "dcatap": DCATAP, "adms": ADMS,
     "skos": SKOS, "xsd": XSD,
@@ -242,7 +242,7 @@ def catalog_graph(datasets: Iterable[Dataset], *, base_url: str) -> Graph:
 
 
 def serialize(graph: Graph, fmt: str) -> str:
-    """Turtle ("ttl") or JSON-LD ("jsonld", compacted with the usual prefixes)."""
+    """Turtle ("ttl"), RDF/XML ("rdf") or JSON-LD ("jsonld", compacted with the usual prefixes)."""
     if fmt == "jsonld":
         return graph.serialize(format="json-ld", context={k: str(v) for k, v in PREFIXES.items()}, indent=2)
     return graph.serialize(format=FORMATS[fmt])

@@ -6,7 +6,9 @@ decided by `access_dataset_for_load()`.
 """
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 from uuid import UUID
@@ -18,17 +20,27 @@ from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.org.public import Role
 
 from . import services
-from .models import Dataset, QualityRule, RuleKind, TableSchema
+from .models import Dataset, QualityRule, RuleKind, TableSchema, UpdateCycle
+from .vocabularies import Theme
 
 __all__ = [
+    "DCAT_FORMATS",
+    "DatasetDescription",
     "DatasetRef",
     "FieldSpec",
     "RuleKind",
     "RuleSpec",
     "SchemaSpec",
+    "Theme",
+    "UpdateCycle",
     "access_dataset_for_load",
+    "datapackage_export",
     "dataset_create",
+    "dataset_describe",
     "dataset_get",
+    "dataset_ids_all",
+    "dcat_catalog_export",
+    "dcat_dataset_export",
     "dataset_publish",
     "open_data_download_path",
     "rule_create",
@@ -124,6 +136,33 @@ class RuleSpec:
     derived: bool = False  # implied by the schema rather than declared
 
 
+@dataclass(frozen=True)
+class DatasetDescription:
+    """Everything the catalog says about a dataset, for modules that show it (the open-data
+    portal): the reference plus the descriptive metadata. Not access-checked: the caller decides
+    whether it may be shown."""
+
+    ref: DatasetRef
+    title_en: str
+    description: str
+    description_en: str
+    keywords: tuple[str, ...]
+    theme: str  # an EU data-theme code, or ""
+    licence: str
+    contact_name: str
+    contact_email: str
+    owner_department_code: str
+    owner_department_name: str
+    owner_division_code: str
+    spatial_code: str  # a division code, or ""
+    spatial_name: str
+    temporal_start: date | None
+    temporal_end: date | None
+    published_at: datetime | None
+    updated_at: datetime
+    schema_descriptor: Mapping[str, Any] | None  # the current Frictionless Table Schema
+
+
 def _dataset_ref(dataset: Dataset) -> DatasetRef:
     return DatasetRef(
         dataset.id, dataset.public_id, dataset.resource_code, dataset.title, dataset.owner_department_id,
@@ -139,6 +178,64 @@ def dataset_get(*, resource_code: str | None = None, public_id: UUID | str | Non
     lookup = {k: v for k, v in lookup.items() if v is not None}
     dataset = Dataset.objects.filter(**lookup).first() if lookup else None
     return _dataset_ref(dataset) if dataset else None
+
+
+def dataset_ids_all() -> list[int]:
+    """Every dataset's id, in id order (for modules that re-derive their view of the catalog)."""
+    return list(Dataset.objects.order_by("id").values_list("id", flat=True))
+
+
+def dataset_describe(dataset_id: int) -> DatasetDescription | None:
+    """The dataset's descriptive metadata, without an access check (for module-internal use)."""
+    dataset = (Dataset.objects.select_related("owner_department__division", "spatial")
+               .filter(id=dataset_id).first())
+    if dataset is None:
+        return None
+    schema = TableSchema.objects.filter(dataset_id=dataset_id).order_by("-version").first()
+    department = dataset.owner_department
+    return DatasetDescription(
+        ref=_dataset_ref(dataset), title_en=dataset.title_en, description=dataset.description,
+        description_en=dataset.description_en, keywords=tuple(dataset.keywords), theme=dataset.theme,
+        licence=dataset.licence, contact_name=dataset.contact_name, contact_email=dataset.contact_email,
+        owner_department_code=department.code, owner_department_name=department.name,
+        owner_division_code=department.division.code,
+        spatial_code=dataset.spatial.code if dataset.spatial_id else "",
+        spatial_name=dataset.spatial.name if dataset.spatial_id else "",
+        temporal_start=dataset.temporal_start, temporal_end=dataset.temporal_end,
+        published_at=dataset.published_at, updated_at=dataset.updated_at,
+        schema_descriptor=MappingProxyType(schema.descriptor) if schema else None,
+    )
+
+
+# DCAT-AP 3 serializations: "ttl" (Turtle), "jsonld" (JSON-LD), "rdf" (RDF/XML).
+DCAT_FORMATS = ("ttl", "jsonld", "rdf")
+
+
+def _export_rows(dataset_ids: Iterable[int]):
+    return (Dataset.objects.select_related("owner_department__division", "spatial")
+            .filter(id__in=list(dataset_ids)).order_by("resource_code"))
+
+
+def dcat_catalog_export(*, dataset_ids: Iterable[int], base_url: str, fmt: str) -> str:
+    """The DCAT-AP catalog of exactly these datasets (the caller decides which may be shown)."""
+    from . import dcat
+
+    return dcat.serialize(dcat.catalog_graph(_export_rows(dataset_ids), base_url=base_url), fmt)
+
+
+def dcat_dataset_export(*, dataset_id: int, base_url: str, fmt: str) -> str:
+    from . import dcat
+
+    return dcat.serialize(dcat.dataset_graph(_export_rows([dataset_id]).get(), base_url=base_url), fmt)
+
+
+def datapackage_export(*, dataset_id: int, base_url: str) -> dict[str, Any]:
+    """The dataset's Frictionless Data Package descriptor (datapackage.json)."""
+    from .datapackage import dataset_datapackage
+
+    dataset = _export_rows([dataset_id]).get()
+    schema = TableSchema.objects.filter(dataset_id=dataset_id).order_by("-version").first()
+    return dataset_datapackage(dataset, base_url=base_url, schema=schema)
 
 
 def access_dataset_for_load(*, actor: Actor, resource_code: str) -> DatasetRef:

@@ -8,7 +8,9 @@ Quality listens to ingest's "ingest.load_succeeded" itself; nothing needs to cal
 quality_check_timeliness() is a scheduler job (daily is enough; hourly is harmless).
 """
 
-from .models import Dimension
+from decimal import Decimal
+
+from .models import Dimension, TrackedDataset
 from .scoring import ALLOWED_DAYS, DIMENSION_OF_KIND
 from .selectors import (
     DatasetQuality,
@@ -38,8 +40,18 @@ __all__ = [
     "RankingEntry",
     "RuleFailure",
     "Snapshot",
+    "dataset_overall_score",
     "dataset_quality",
     "department_quality",
     "quality_check_timeliness",
     "quality_ranking",
 ]
+
+
+def dataset_overall_score(dataset_id: int) -> Decimal | None:
+    """The overall quality score (0-100) of the dataset's latest load, None before its first; not
+    access-checked: the open-data portal shows it for datasets it may show."""
+    tracked = TrackedDataset.objects.filter(dataset_id=dataset_id).select_related("latest_snapshot").first()
+    if tracked is None or tracked.latest_snapshot is None:
+        return None
+    return tracked.latest_snapshot.overall

@@ -151,6 +151,12 @@ LAKE_URL = os.environ.get("LAKE_URL", (HOME_DIR / "lake").as_uri())
 SHARE_AGGREGATE_MIN_GROUP = int(os.environ.get("SHARE_AGGREGATE_MIN_GROUP", "10"))
 SHARE_CONSENT_RATE_LIMIT = int(os.environ.get("SHARE_CONSENT_RATE_LIMIT", "600"))
 
+# The open-data API: each developer key's calls a minute and a day; anonymous CKAN API calls a
+# minute per client address.
+OPENDATA_KEY_RATE_PER_MINUTE = int(os.environ.get("OPENDATA_KEY_RATE_PER_MINUTE", "60"))
+OPENDATA_KEY_DAILY_QUOTA = int(os.environ.get("OPENDATA_KEY_DAILY_QUOTA", "10000"))
+OPENDATA_ANONYMOUS_RATE_PER_MINUTE = int(os.environ.get("OPENDATA_ANONYMOUS_RATE_PER_MINUTE", "120"))
+
 # 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
 CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")
 # Signing keys and field-encryption keys live outside git: here, or given by the environment.

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from zhengtong.data.opendata import ckan_urls
+
 # The sharing gateway first: it takes most API calls, and URL resolution tries patterns in order.
 api_v1 = [
     path("", include("zhengtong.data.exchange.api_urls")),
@@ -27,6 +29,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     # CKAN's Action API, so ckanapi and CKAN harvesters work against the open-data portal unchanged.
     path("api/3/action/", include("zhengtong.data.opendata.ckan_urls")),
+    # ckanapi's RemoteCKAN calls the unversioned path, which CKAN answers too.
+    path("api/action/", include(ckan_urls.unversioned_urlpatterns)),
     path("", include("zhengtong.web.urls")),
     path("account/", include("zhengtong.kernel.identity.urls")),
     path("workspace/calendar/", include("zhengtong.kernel.calendar.urls")),

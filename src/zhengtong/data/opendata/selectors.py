@@ -8,7 +8,7 @@ portal pages, the open API and the CKAN package_search all search through `open_
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.data.catalog.public import Theme, UpdateCycle
@@ -66,7 +66,7 @@ SORTS = {
     "name desc": ("-name",),
     "title asc": ("title", "name"),
     "title desc": ("-title", "name"),
-    "row_count desc": ("-row_count", "name"),
+    "row_count desc": (F("row_count").desc(nulls_last=True), "name"),
 }
 DEFAULT_SORT = "metadata_modified desc"
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from zhengtong.demo.datasets import build_demo_datasets
 from zhengtong.demo.exchange import print_demo_exchange
+from zhengtong.demo.opendata import print_demo_opendata
 from zhengtong.demo.province import DEMO_PASSWORD, PERSONS_PER_SCALE, ProvinceBuilder, demo_accounts
 from zhengtong.demo.registries import build_demo_registries
 from zhengtong.kernel.identity.models import Citizen
@@ -48,6 +49,7 @@ class Command(BaseCommand):
             )
         self.print_accounts()
         print_demo_exchange(self.stdout, seed=seed)  # the sharing directory, a basket, and the systems' API keys
+        print_demo_opendata(self.stdout, seed=seed)  # the open-data portal's datasets, a developer key, the community
 
     def print_accounts(self):
         accounts = demo_accounts()

@@ -3,7 +3,9 @@
 Each is idempotent, because an event may be delivered more than once:
 - catalog.dataset_* (created, updated, published, retired, schema version created): the dataset's public
   face is re-synced — created, updated, or removed when the public may no longer see it;
-- ingest.load_succeeded: the same, and the served copy of the new version is made.
+- ingest.load_succeeded: the same, and the served copy of the new version is made;
+- quality.dataset_scored: the same (the quality score shown comes from the load's scoring, which
+  may be handled before or after this module's handling of the load itself).
 """
 
 from zhengtong.kernel.events.public import Event, register_handler
@@ -44,6 +46,7 @@ HANDLERS = {
     "catalog.dataset_retired": on_catalog_changed,
     "catalog.schema_version_created": on_catalog_changed,
     "ingest.load_succeeded": on_catalog_changed,
+    "quality.dataset_scored": on_catalog_changed,
 }
 
 for _name, _func in HANDLERS.items():

@@ -22,6 +22,7 @@ from django.utils.translation import gettext, gettext_lazy as _
 
 from zhengtong.data.catalog.public import DatasetRef, RuleKind, dataset_get, rules_for, schema_current
 from zhengtong.data.ingest.public import load_get, validate_source, version_current
+from zhengtong.kernel.events.public import publish
 from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.loops.public import InvalidTransition, LoopKindSpec, case_report, case_resolve_by_system
 
@@ -131,6 +132,9 @@ def load_record(*, event_id: UUID, payload: dict, occurred_at: datetime) -> Qual
         tracked.latest_snapshot = snapshot
         tracked.last_loaded_at = occurred_at
         tracked.save()
+        # The dataset's score changed: modules that show it (the open-data portal) refresh theirs.
+        publish("quality.dataset_scored", {"dataset_id": dataset.id, "version": payload.get("version"),
+                                           "overall": str(snapshot.overall) if snapshot.overall is not None else None})
         _sync_rule_problems(dataset=dataset, snapshot=snapshot, rules=rules)
         _close_timeliness_problem(dataset=dataset, snapshot=snapshot)
         return snapshot

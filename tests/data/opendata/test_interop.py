@@ -86,6 +86,16 @@ def test_a_dataset_record_conforms(open_world, client, fmt):
                          f"{BASE}/opendata/datasets/{Codes.OPEN}/download.parquet"}
 
 
+def test_the_public_record_offers_downloads_only_with_data_and_no_sharing_api(open_world, client):
+    graph = fetch_graph(client, "/opendata/catalog.ttl", "ttl")
+    access_urls = {str(url) for url in graph.objects(None, DCAT.accessURL)}
+    assert not [url for url in access_urls if "/api/v1/share/" in url]  # the departments' own API
+    ningbo = URIRef(f"{BASE}/id/dataset/{Codes.NINGBO}")  # metadata only: nothing to download yet
+    assert list(graph.objects(ningbo, DCAT.distribution)) == []
+    opened = URIRef(f"{BASE}/id/dataset/{Codes.OPEN}")
+    assert len(list(graph.objects(opened, DCAT.distribution))) == 2
+
+
 @pytest.mark.parametrize("code", [*HIDDEN, "330106-XX-99999"])
 def test_a_hidden_or_unknown_dataset_has_no_record(open_world, client, code):
     for url in (f"/opendata/datasets/{code}.ttl", f"/opendata/datasets/{code}.jsonld",

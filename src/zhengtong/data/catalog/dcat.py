@@ -6,7 +6,7 @@ Controlled values come from the EU Publications Office tables DCAT-AP names (dat
 rights, frequencies, file types, planned availability, licences, languages).
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -122,8 +122,12 @@ def _distribution(graph, iris, dataset, *, name, fmt, path, licence, zh, en) -> 
     return node
 
 
-def add_dataset(graph: Graph, iris: Iris, dataset: Dataset) -> URIRef:
-    """The dataset, its publisher, contact point and distributions, added to `graph`."""
+def add_dataset(graph: Graph, iris: Iris, dataset: Dataset, *, public_downloads: Collection[int] | None = None) -> URIRef:
+    """The dataset, its publisher, contact point and distributions, added to `graph`.
+
+    `public_downloads` makes the public record the open-data portal publishes: the ids of the
+    datasets that have data to download (the others get no download distribution), and no
+    distribution for the departments' sharing API."""
     node = iris.dataset(dataset)
     department = dataset.owner_department
     graph.add((node, RDF.type, DCAT.Dataset))
@@ -166,7 +170,8 @@ def add_dataset(graph: Graph, iris: Iris, dataset: Dataset) -> URIRef:
         graph.add((node, DCTERMS.issued, _datetime(dataset.published_at)))
     graph.add((node, DCTERMS.modified, _datetime(dataset.updated_at)))
 
-    if dataset.open_type != OpenType.NOT_OPEN:
+    downloadable = public_downloads is None or dataset.id in public_downloads
+    if dataset.open_type != OpenType.NOT_OPEN and downloadable:
         info = vocab.LICENCES[dataset.licence]
         licence = _licence(graph, info.iri, info.adms_type)
         for fmt in (vocab.CSV, vocab.PARQUET):
@@ -178,7 +183,7 @@ def add_dataset(graph: Graph, iris: Iris, dataset: Dataset) -> URIRef:
                     f"Open-data download in {fmt.eu_code}."),
             )
             graph.add((node, DCAT.distribution, distribution))
-    if dataset.share_type != ShareType.NOT_SHARED:
+    if dataset.share_type != ShareType.NOT_SHARED and public_downloads is None:
         licence = _licence(graph, iris.url(vocab.SHARING_TERMS_PATH), vocab.SHARING_TERMS_TYPE)
         distribution = _distribution(
             graph, iris, dataset, name="api", fmt=vocab.JSON, licence=licence,
@@ -191,9 +196,9 @@ def add_dataset(graph: Graph, iris: Iris, dataset: Dataset) -> URIRef:
     return node
 
 
-def dataset_graph(dataset: Dataset, *, base_url: str) -> Graph:
+def dataset_graph(dataset: Dataset, *, base_url: str, public_downloads: Collection[int] | None = None) -> Graph:
     graph = _graph()
-    add_dataset(graph, Iris(base_url), dataset)
+    add_dataset(graph, Iris(base_url), dataset, public_downloads=public_downloads)
     return graph
 
 
@@ -207,7 +212,8 @@ def _catalog_publisher() -> Department | None:
     )
 
 
-def catalog_graph(datasets: Iterable[Dataset], *, base_url: str) -> Graph:
+def catalog_graph(datasets: Iterable[Dataset], *, base_url: str,
+                  public_downloads: Collection[int] | None = None) -> Graph:
     """The catalog with the given datasets (the caller decides which: see selectors)."""
     graph = _graph()
     iris = Iris(base_url)
@@ -237,7 +243,7 @@ def catalog_graph(datasets: Iterable[Dataset], *, base_url: str) -> Graph:
         graph.add((catalog, DCTERMS.issued, _datetime(min(issued))))
     graph.add((catalog, DCTERMS.modified, _datetime(max((d.updated_at for d in datasets), default=timezone.now()))))
     for dataset in datasets:
-        graph.add((catalog, DCAT.dataset, add_dataset(graph, iris, dataset)))
+        graph.add((catalog, DCAT.dataset, add_dataset(graph, iris, dataset, public_downloads=public_downloads)))
     return graph
 
 

@@ -216,17 +216,24 @@ def _export_rows(dataset_ids: Iterable[int]):
             .filter(id__in=list(dataset_ids)).order_by("resource_code"))
 
 
-def dcat_catalog_export(*, dataset_ids: Iterable[int], base_url: str, fmt: str) -> str:
-    """The DCAT-AP catalog of exactly these datasets (the caller decides which may be shown)."""
+def dcat_catalog_export(*, dataset_ids: Iterable[int], base_url: str, fmt: str,
+                        public_downloads: Iterable[int] | None = None) -> str:
+    """The DCAT-AP catalog of exactly these datasets (the caller decides which may be shown).
+    `public_downloads`: a public record — download distributions only for these dataset ids (those
+    with data), and none for the departments' sharing API."""
     from . import dcat
 
-    return dcat.serialize(dcat.catalog_graph(_export_rows(dataset_ids), base_url=base_url), fmt)
+    downloads = frozenset(public_downloads) if public_downloads is not None else None
+    return dcat.serialize(dcat.catalog_graph(_export_rows(dataset_ids), base_url=base_url,
+                                             public_downloads=downloads), fmt)
 
 
-def dcat_dataset_export(*, dataset_id: int, base_url: str, fmt: str) -> str:
+def dcat_dataset_export(*, dataset_id: int, base_url: str, fmt: str, public_downloads: Iterable[int] | None = None) -> str:
     from . import dcat
 
-    return dcat.serialize(dcat.dataset_graph(_export_rows([dataset_id]).get(), base_url=base_url), fmt)
+    downloads = frozenset(public_downloads) if public_downloads is not None else None
+    return dcat.serialize(dcat.dataset_graph(_export_rows([dataset_id]).get(), base_url=base_url,
+                                             public_downloads=downloads), fmt)
 
 
 def datapackage_export(*, dataset_id: int, base_url: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -61,7 +61,7 @@ def _status(key: DeveloperKey, now) -> tuple[str, str]:
         return _("Revoked"), "danger"
     if key.expires_at is not None and key.expires_at <= now:
         return _("Expired"), "warning"
-    return _("Active"), "success"
+    return pgettext("developer key", "Active"), "success"
 
 
 def _example_code() -> str:

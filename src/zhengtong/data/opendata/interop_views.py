@@ -84,8 +84,10 @@ def _cacheable(response: HttpResponse) -> HttpResponse:
 @condition(etag_func=_catalog_etag, last_modified_func=_catalog_last_modified)
 def catalog_dcat(request: HttpRequest, fmt: str) -> HttpResponse:
     """The DCAT-AP catalog of every public dataset."""
-    ids = list(open_dataset_queryset().values_list("dataset_id", flat=True))
-    body = dcat_catalog_export(dataset_ids=ids, base_url=_base_url(request), fmt=fmt)
+    rows = list(open_dataset_queryset().values_list("dataset_id", "formats"))
+    # The public record: downloads only where there is data, no sharing-API distribution.
+    body = dcat_catalog_export(dataset_ids=[i for i, _f in rows], base_url=_base_url(request), fmt=fmt,
+                               public_downloads=[i for i, formats in rows if formats])
     return _cacheable(HttpResponse(body, content_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8"))
 
 
@@ -94,7 +96,8 @@ def catalog_dcat(request: HttpRequest, fmt: str) -> HttpResponse:
 def dataset_dcat(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     """One public dataset's DCAT-AP record."""
     dataset = _dataset(code)
-    body = dcat_dataset_export(dataset_id=dataset.dataset_id, base_url=_base_url(request), fmt=fmt)
+    body = dcat_dataset_export(dataset_id=dataset.dataset_id, base_url=_base_url(request), fmt=fmt,
+                               public_downloads=[dataset.dataset_id] if dataset.formats else [])
     return _cacheable(HttpResponse(body, content_type=f"{MEDIA_TYPES[fmt]}; charset=utf-8"))
 
 

@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class OpenTier(models.TextChoices):
@@ -191,7 +191,7 @@ class OpenDataApplication(models.Model):
 
 class DataRequestStatus(models.TextChoices):
     OPEN = "open", _("Awaiting an answer")
-    ANSWERED = "answered", _("Answered")
+    ANSWERED = "answered", pgettext_lazy("data request", "Answered")
     OPENED = "opened", _("Data opened")
     DECLINED = "declined", _("Declined")
 
@@ -215,9 +215,9 @@ class DataRequest(models.Model):
 
 
 class ShowcaseStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting review")
+    PENDING = "pending", pgettext_lazy("showcase", "Awaiting review")
     PUBLISHED = "published", _("Published")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("showcase", "Rejected")
 
 
 class Showcase(models.Model):

@@ -12,7 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.shortcuts import redirect, render
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from zhengtong.kernel.identity.decorators import staff_required
@@ -53,7 +53,7 @@ def workspace_home(request):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(label=gettext_lazy("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+    decision = forms.ChoiceField(label=pgettext_lazy("application", "Decision"), choices=DECISIONS, widget=forms.RadioSelect)
     reason = forms.CharField(
         label=gettext_lazy("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text=gettext_lazy("Needed for a rejection; the applicant sees it."))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import ckanapi
 import pytest
+import requests
 from zhengtong.data.opendata import ckan, keys, services
 from zhengtong.data.opendata.models import OpenDataset
 
@@ -89,9 +90,10 @@ def test_datastore_search_through_ckanapi(portal):
         portal.action.datastore_search(resource_id="00000000-0000-0000-0000-000000000000")
 
 
-def test_datastore_search_sql_is_not_an_action(portal):
-    with pytest.raises(ckanapi.CKANAPIError) as raised:
-        portal.action.datastore_search_sql(sql="SELECT 1")
+def test_datastore_search_sql_is_not_an_action(live_server, world):
+    with requests.Session() as english, pytest.raises(ckanapi.CKANAPIError) as raised:
+        english.headers["Accept-Language"] = "en"  # the assertion reads the English message
+        ckanapi.RemoteCKAN(live_server.url, session=english).action.datastore_search_sql(sql="SELECT 1")
     assert "Action name not known: datastore_search_sql" in str(raised.value)
     assert "400" in str(raised.value)
 

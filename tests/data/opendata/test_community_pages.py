@@ -184,7 +184,7 @@ def test_the_public_request_list_costs_the_same_queries_for_more_rows(open_world
 
     def ask(n):
         for i in range(n):
-            services.data_request_submit(requester_user=people.users["developer"], title=f"数据需求{i}",
+            services.data_request_submit(requester_user=people.users["developer"], title=f"样例需求{i}",
                                          description="希望开放更多的市场监管数据。", department=department)
 
     client = client_for(people)
@@ -195,7 +195,7 @@ def test_the_public_request_list_costs_the_same_queries_for_more_rows(open_world
     ask(4)
     with CaptureQueriesContext(connection) as five:
         page = html(client.get("/opendata/requests/"))
-    assert page.count("数据需求") == 5
+    assert page.count("样例需求") == 5
     assert len(five.captured_queries) == len(one.captured_queries)
 
 
@@ -206,7 +206,7 @@ def test_showcases_through_the_pages(open_world_unserved, people):
     citizen = client_for(people, "developer")
     refused = citizen.post("/opendata/showcases/new/", {
         "title": "点位地图", "description": "展示全部点位的地图应用。", "url": "https://example.org/",
-        "datasets": Codes.NEGATIVE})
+        "datasets": Codes.NEGATIVE}, HTTP_ACCEPT_LANGUAGE="en")
     assert refused.status_code == 400
     assert f"There is no open dataset with the resource code {Codes.NEGATIVE}" in html(refused)
     assert_nothing_hidden(html(refused))

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
 
 from tests.data.opendata.conftest import Codes
 from zhengtong.data.opendata import services
@@ -96,7 +97,8 @@ def test_taking_the_request_on_first_then_opening_a_dataset(open_world_unserved,
     request.refresh_from_db()
     assert (request.status, request.dataset_id) == ("opened", open_dataset.dataset_id)
     assert case_get(actor=people.actor("sj_data"), public_id=request.case_id).state == "responded"
-    [view] = data_request_public_list()
+    with translation.override("en"):
+        [view] = data_request_public_list()
     assert view.open_dataset.resource_code == Codes.OPEN
     assert view.status_label == "Data opened"
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -194,6 +195,36 @@ def data_request_public_list(*, status: str | None = None) -> list[DataRequestVi
 def data_requests_of_user(*, user_id: int) -> list[DataRequestView]:
     return _request_views(DataRequest.objects.filter(requester_id=user_id).select_related("department")
                           .order_by("-created_at", "-id"))
+
+
+@dataclass(frozen=True)
+class MyDataRequest:
+    view: DataRequestView
+    awaiting_my_word: bool  # answered, and the loop waits for the requester to accept or send it back
+
+
+def data_requests_of_requester(*, actor: Actor) -> list[MyDataRequest]:
+    """The actor's own requests, newest first, each saying whether its answer waits for their word."""
+    from zhengtong.kernel.loops.public import CaseState, case_get
+
+    requests = list(DataRequest.objects.filter(requester_id=actor.user_id).select_related("department")
+                    .order_by("-created_at", "-id"))
+    views = _request_views(requests)
+    mine = []
+    for request, view in zip(requests, views):
+        waiting = False
+        if request.status != DataRequestStatus.OPEN and request.case_id:
+            waiting = case_get(actor=actor, public_id=request.case_id).state == CaseState.RESPONDED
+        mine.append(MyDataRequest(view, waiting))
+    return mine
+
+
+def data_request_of_requester(*, user_id: int, public_id) -> DataRequest:
+    """The user's own request; DataRequest.DoesNotExist for anyone else's (or a malformed id)."""
+    try:
+        return DataRequest.objects.get(requester_id=user_id, public_id=public_id)
+    except (ValueError, ValidationError):
+        raise DataRequest.DoesNotExist from None
 
 
 def data_requests_for_department(*, actor: Actor, status: str | None = None) -> QuerySet:

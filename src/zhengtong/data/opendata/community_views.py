@@ -22,7 +22,7 @@ from zhengtong.kernel.identity.decorators import account_required
 
 from . import community_selectors as selectors
 from . import services
-from .models import ApplicationStatus, DataRequestStatus, OpenDataApplication, OpenDataset, OpenTier
+from .models import ApplicationStatus, DataRequest, DataRequestStatus, OpenDataApplication, OpenDataset, OpenTier
 from .openness import METADATA_CRITERIA, MIN_DESCRIPTION, WEIGHTS, openness_index
 
 PAGE_SIZE = 20
@@ -206,6 +206,63 @@ def data_request_new(request):
     return render(request, "opendata/community/request_new.html", {
         "form": form, "answer_days": selectors.answer_days(),
     }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+class DataRequestVerifyForm(forms.Form):
+    accepted = forms.TypedChoiceField(
+        label=gettext_lazy("Does the answer give you what you asked for?"), widget=forms.RadioSelect,
+        coerce=lambda value: value == "yes",
+        choices=[("yes", gettext_lazy("Yes: accept the answer")),
+                 ("no", gettext_lazy("No: send it back to the department"))],
+    )
+    note = forms.CharField(label=gettext_lazy("What is still missing (needed to send it back)"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _verify_prefix(public_id) -> str:
+    """One form per waiting answer on the page: its own prefix keeps the field ids apart."""
+    return "v" + str(public_id).replace("-", "")[:12]
+
+
+def _my_requests_page(request, *, bound: DataRequestVerifyForm | None = None, bound_for: str = "", status: int = 200):
+    rows = []
+    for mine in selectors.data_requests_of_requester(actor=request.actor):
+        form = None
+        if mine.awaiting_my_word:
+            form = bound if bound is not None and bound_for == mine.view.public_id else DataRequestVerifyForm(
+                prefix=_verify_prefix(mine.view.public_id))
+        rows.append({"request": mine.view, "tone": REQUEST_TONES.get(mine.view.status, "info"), "form": form})
+    return render(request, "opendata/community/request_mine.html", {"rows": rows}, status=status)
+
+
+@account_required
+@require_GET
+def data_request_mine(request):
+    """My requests, with the answers that wait for my word (the loop's verification step)."""
+    return _my_requests_page(request)
+
+
+@account_required
+@require_POST
+def data_request_verify(request, public_id):
+    try:
+        data_request = selectors.data_request_of_requester(user_id=request.user.id, public_id=public_id)
+    except DataRequest.DoesNotExist:
+        raise Http404 from None
+    form = DataRequestVerifyForm(request.POST, prefix=_verify_prefix(data_request.public_id))
+    if form.is_valid():
+        try:
+            services.data_request_verify(requester_user=request.user, request=data_request,
+                                         accepted=form.cleaned_data["accepted"], note=form.cleaned_data["note"])
+        except ValidationError as error:
+            service_errors_add(form, error)
+        else:
+            if form.cleaned_data["accepted"]:
+                messages.success(request, _("Thank you: the request is closed with this answer."))
+            else:
+                messages.success(request, _("The answer is sent back to the department, which answers again."))
+            return redirect("opendata:community-requests-mine")
+    return _my_requests_page(request, bound=form, bound_for=str(data_request.public_id), status=400)
 
 
 # --- showcases ----------------------------------------------------------------------------------

@@ -20,7 +20,15 @@ from django.utils.translation import gettext_lazy as _
 
 from zhengtong.kernel.identity.public import AccountKind, Actor, actor_from_user
 from zhengtong.kernel.ledger.public import ledger_append
-from zhengtong.kernel.loops.public import CaseState, case_accept, case_get, case_report, case_respond
+from zhengtong.kernel.loops.public import (
+    CaseState,
+    case_accept,
+    case_close,
+    case_get,
+    case_report,
+    case_respond,
+    case_verify,
+)
 from zhengtong.kernel.org.public import Role, department_get, division_prefix
 
 from .loop_kinds import OPENDATA_REQUEST
@@ -363,6 +371,37 @@ def data_request_answer(*, actor: Actor, request: DataRequest, answer: str, outc
         request.answered_at = timezone.now()
         request.dataset_id = dataset.dataset_id if outcome == DataRequestStatus.OPENED else None
         request.save(update_fields=["status", "answer", "answered_at", "dataset"])
+    return request
+
+
+def data_request_verify(*, requester_user, request: DataRequest, accepted: bool, note: str = "") -> DataRequest:
+    """The requester's word on the answer, which closes the loop: accepted, the case is verified and
+    closed; sent back (with what is still wrong), it returns to the department, and the request
+    is open again, its earlier answer kept in the loop's history."""
+    actor = _applicant_actor(requester_user)
+    if request.requester_id != actor.user_id:
+        raise PermissionDenied("only the requester verifies the answer")
+    note = _text(note)
+    if not accepted and not note:
+        raise ValidationError({"note": [_("Say what is still missing, so the department can answer again.")]})
+    if len(note) > MAX_TEXT:
+        raise ValidationError({"note": [_("At most %(max)s characters.") % {"max": MAX_TEXT}]})
+    with transaction.atomic():
+        request = DataRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status not in ANSWER_OUTCOMES:
+            raise ValidationError(_("The department has not answered this request yet."), code="not_answered")
+        case = case_get(actor=actor, public_id=request.case_id)
+        if case.state != CaseState.RESPONDED:
+            raise ValidationError(_("This answer has already been accepted."), code="verified")
+        case = case_verify(actor=actor, case=case, accepted=accepted, note=note)
+        if accepted:
+            case_close(actor=actor, case=case, note=note)
+        else:
+            request.status = DataRequestStatus.OPEN
+            request.answer = ""
+            request.answered_at = None
+            request.dataset = None
+            request.save(update_fields=["status", "answer", "answered_at", "dataset"])
     return request
 
 

@@ -78,3 +78,40 @@ def test_a_citizen_applies_and_the_data_officer_approves(live_server, axe, signe
     expect(citizen.locator("main table tbody tr button")).to_have_count(0)  # nothing to withdraw
     check("opendata-my-applications-approved")
     shot(citizen, "my-applications-approved")
+
+
+def test_a_requester_sends_an_answer_back_then_accepts_the_next(live_server, axe, signed_in, open_world_unserved,
+                                                                 people):
+    from zhengtong.kernel.org.models import Department
+
+    request = services.data_request_submit(
+        requester_user=people.users["developer"], title="西湖区停车场泊位数据",
+        description="希望开放各停车场的泊位总数与实时空余泊位数，用于停车导航应用。",
+        department=Department.objects.get(code="330106-SJ"))
+    services.data_request_answer(actor=people.actor("sj_data"), request=request, answer="数据已在交通局开放。",
+                                 outcome="answered")
+
+    citizen = signed_in("developer")
+    check = make_check_page(citizen, axe)
+    citizen.goto(f"{live_server.url}/opendata/requests/mine/")
+    expect(citizen.locator("main section h2")).to_contain_text("西湖区停车场泊位数据")
+    check("opendata-my-requests")
+    citizen.locator("main section input[value=no]").check()
+    citizen.locator("main section form button[type=submit]").click()
+    expect(citizen.locator("main section .zt-error-message")).to_be_visible()  # the missing part is needed
+    check("opendata-my-requests-error")
+    citizen.locator("main section input[value=no]").check()
+    citizen.locator("main section textarea").fill("那份数据没有实时空余泊位数。")
+    citizen.locator("main section form button[type=submit]").click()
+    expect(citizen.locator("main section form")).to_have_count(0)  # back with the department
+    request.refresh_from_db()
+    assert request.status == "open"
+
+    services.data_request_answer(actor=people.actor("sj_data"), request=request, answer="已补充实时空余泊位数。",
+                                 outcome="answered")
+    citizen.reload()
+    citizen.locator("main section input[value=yes]").check()
+    citizen.locator("main section form button[type=submit]").click()
+    expect(citizen.locator("main section form")).to_have_count(0)
+    check("opendata-my-requests-done")
+    shot(citizen, "my-requests")

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -46,13 +46,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from zhengtong.data.catalog.public import Theme, UpdateCycle
-from zhengtong.kernel.search.public import Audience, keys_matching, score_of
 
 from . import access, records
 from .errors import OpenDataError
 from .models import OpenDataset, OpenDatasetTag, OpenTier, UsageChannel
-from .selectors import MAX_PAGE, open_dataset_queryset
-from .visibility import DOWNLOAD_FORMATS, SEARCH_KIND
+from .selectors import FORMATS, MAX_PAGE, TAGS, TOTAL, CountSpec, TextMatch, count_many, open_dataset_queryset
+from .visibility import DOWNLOAD_FORMATS
 
 logger = logging.getLogger(__name__)
 
@@ -580,35 +579,38 @@ def parse_sort(text: str, *, has_query: bool) -> list[str]:
 FACET_FIELDS = ("organization", "groups", "tags", "res_format", "license_id", "open_tier", "update_cycle", "region")
 
 
-def _facet_items(field: str, datasets: QuerySet) -> list[tuple[str, str, int]]:
-    """(name, display name, count) of each value of `field` over `datasets`."""
-    base = datasets.order_by()
+# CKAN facet → what count_many groups by: (column, label column, leave out empty values).
+FACET_COUNTS = {
+    "organization": ("department_code", "department_name", False),
+    "groups": ("theme", "", True),
+    "tags": (TAGS, "", False),
+    "res_format": (FORMATS, "", False),
+    "license_id": ("licence", "", False),
+    "open_tier": ("tier", "", False),
+    "update_cycle": ("update_cycle", "", False),
+    "region": ("region_code", "region_name", False),
+}
+
+
+def _facet_items(field: str, rows: list[tuple[str, str, int]]) -> list[tuple[str, str, int]]:
+    """(name, display name, count) of each value of `field`, from count_many's rows."""
     if field == "organization":
-        rows = base.values("department_code", "department_name").annotate(n=Count("id"))
-        return [(r["department_code"].lower(), r["department_name"], r["n"]) for r in rows]
+        return [(code.lower(), name, n) for code, name, n in rows]
     if field == "groups":
-        rows = base.exclude(theme="").values("theme").annotate(n=Count("id"))
-        return [(r["theme"].lower(), _theme_title(r["theme"]), r["n"]) for r in rows]
+        return [(theme.lower(), _theme_title(theme), n) for theme, _label, n in rows]
     if field == "tags":
-        rows = (OpenDatasetTag.objects.filter(open_dataset__in=base.values("id")).values("name")
-                .annotate(n=Count("id")).order_by())
-        return [(r["name"], r["name"], r["n"]) for r in rows]
+        return [(name, name, n) for name, _label, n in rows]
     if field == "res_format":
-        counts = base.aggregate(**{fmt: Count("id", filter=Q(formats__contains=fmt)) for fmt in DOWNLOAD_FORMATS})
-        return [(fmt, fmt, counts[fmt]) for fmt in DOWNLOAD_FORMATS]
+        counts = {fmt: n for fmt, _label, n in rows}
+        return [(fmt, fmt, counts.get(fmt, 0)) for fmt in DOWNLOAD_FORMATS]
     if field == "license_id":
-        rows = base.values("licence").annotate(n=Count("id"))
-        return [(r["licence"], LICENCES.get(r["licence"], (r["licence"],))[0], r["n"]) for r in rows]
+        return [(licence, LICENCES.get(licence, (licence,))[0], n) for licence, _label, n in rows]
     if field == "open_tier":
-        rows = base.values("tier").annotate(n=Count("id"))
-        return [(r["tier"], str(OpenTier(r["tier"]).label) if r["tier"] in OpenTier.values else r["tier"], r["n"])
-                for r in rows]
+        return [(tier, str(OpenTier(tier).label) if tier in OpenTier.values else tier, n) for tier, _label, n in rows]
     if field == "update_cycle":
-        rows = base.values("update_cycle").annotate(n=Count("id"))
-        return [(r["update_cycle"], str(UpdateCycle(r["update_cycle"]).label)
-                 if r["update_cycle"] in UpdateCycle.values else r["update_cycle"], r["n"]) for r in rows]
-    rows = base.values("region_code", "region_name").annotate(n=Count("id"))
-    return [(r["region_code"], r["region_name"], r["n"]) for r in rows]
+        return [(cycle, str(UpdateCycle(cycle).label) if cycle in UpdateCycle.values else cycle, n)
+                for cycle, _label, n in rows]
+    return [(code, name, n) for code, name, n in rows]
 
 
 # --- the actions -------------------------------------------------------------------------------
@@ -674,18 +676,13 @@ def package_search(call: Call) -> dict[str, Any]:
         query = " ".join(text_parts)
         order = parse_sort(sort, has_query=bool(query))
 
-    datasets = open_dataset_queryset().filter(fq_filter(clauses))
-    if query:
-        datasets = datasets.filter(
-            resource_code__in=keys_matching(query=query, kind=SEARCH_KIND, audience=Audience.public()))
-    count = datasets.count()
-    ordered = datasets
-    if query and any(o.lstrip("-") == "search_score" for o in order):
-        ordered = ordered.annotate(search_score=score_of(query=query, kind=SEARCH_KIND, key=OuterRef("resource_code")))
-    results = list(ordered.prefetch_related("tags").order_by(*order)[start:start + rows]) if rows else []
+    filtered = open_dataset_queryset().filter(fq_filter(clauses))
+    match = TextMatch(query) if query else None
 
-    facets: dict[str, dict[str, int]] = {}
-    search_facets: dict[str, dict[str, Any]] = {}
+    def matching() -> QuerySet:
+        return match.filter(filtered) if match is not None else filtered
+
+    fields: list[str] = []
     if _bool(data, "facet", True):
         fields = _list(data, "facet.field")
         limit = _int(data, "facet.limit", FACET_LIMIT_DEFAULT, minimum=-1)
@@ -694,7 +691,21 @@ def package_search(call: Call) -> dict[str, Any]:
             if field not in FACET_FIELDS:
                 raise _invalid("facet.field", _("“%(field)s” is not a facet; facets: %(fields)s.")
                                % {"field": field, "fields": ", ".join(FACET_FIELDS)})
-            items = sorted((i for i in _facet_items(field, datasets) if i[2] >= mincount),
+    # The count, every facet and the text match in one query over the matching rows.
+    counts = count_many([CountSpec(TOTAL, matching(), TOTAL),
+                         *(CountSpec(field, matching(), *FACET_COUNTS[field]) for field in dict.fromkeys(fields))],
+                        match=match)
+    count = sum(n for _v, _l, n in counts[TOTAL])
+    ordered = matching()  # the match is resolved now
+    if match is not None and any(o.lstrip("-") == "search_score" for o in order):
+        ordered = ordered.annotate(search_score=match.score())
+    results = list(ordered.prefetch_related("tags").order_by(*order)[start:start + rows]) if rows else []
+
+    facets: dict[str, dict[str, int]] = {}
+    search_facets: dict[str, dict[str, Any]] = {}
+    if fields:
+        for field in fields:
+            items = sorted((i for i in _facet_items(field, counts[field]) if i[2] >= mincount),
                            key=lambda i: (-i[2], i[0]))
             if limit >= 0:
                 items = items[:limit]

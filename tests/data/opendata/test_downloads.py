@@ -141,3 +141,32 @@ def test_a_download_started_before_a_rebuild_streams_whole(open_world, django_ca
 
 def test_the_file_name_names_the_code_and_version(open_world):
     assert records.download_filename(_open(), "CSV") == f"{Codes.OPEN}-v1.csv"
+
+
+def test_the_csv_is_rendered_once_and_its_gzip_file_is_what_gzip_clients_get(open_world, client):
+    import gzip
+
+    open_dataset = _open()
+    served = open_dataset.served
+    rendered = gzip.decompress(records.csv_gzip_file(served).read_bytes())
+    fresh = b"".join(records._csv_chunks(served, [c["name"] for c in served.columns]))
+    assert rendered == fresh  # the file holds exactly what the writer makes from the rows
+    streamed, _content_type, _length = download_stream(open_dataset, "csv")
+    assert b"".join(streamed) == fresh  # without gzip, the same bytes, decompressed on the fly
+
+    packed = client.get(f"/opendata/datasets/{Codes.OPEN}/download.csv", HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert packed["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed["Vary"]
+    body = b"".join(packed.streaming_content)
+    assert int(packed["Content-Length"]) == len(body) and gzip.decompress(body) == fresh
+    plain = client.get(f"/opendata/datasets/{Codes.OPEN}/download.csv", HTTP_ACCEPT_ENCODING="gzip;q=0, br")
+    assert "Content-Encoding" not in plain and b"".join(plain.streaming_content) == fresh
+
+
+def test_a_build_without_the_rendered_csv_still_serves_it(open_world):
+    open_dataset = _open()
+    served = open_dataset.served
+    expected = b"".join(records._csv_chunks(served, [c["name"] for c in served.columns]))
+    records.csv_gzip_file(served).unlink()  # a copy made before the CSV was rendered at build time
+    assert records.download_csv_gzip(open_dataset) is None
+    streamed, _content_type, _length = download_stream(open_dataset, "csv")
+    assert b"".join(streamed) == expected

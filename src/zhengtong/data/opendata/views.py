@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.utils.cache import patch_vary_headers
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -371,7 +372,12 @@ def dataset_download(request, code: str, fmt: str):
         if fmt not in FORMAT_NAMES.values():
             raise OpenDataError("format_unknown", format=fmt, allowed=[f.lower() for f in DOWNLOAD_FORMATS])
         grant = access.data_access_check(open_dataset=open_dataset, user=_user(request))
-        chunks, content_type, length = records.download_stream(open_dataset, fmt)
+        packed = records.download_csv_gzip(open_dataset) if fmt == "csv" and _accepts_gzip(request) else None
+        if packed is not None:
+            chunks, length = packed
+            content_type = records.CONTENT_TYPES["csv"]
+        else:
+            chunks, content_type, length = records.download_stream(open_dataset, fmt)
     except OpenDataError as error:
         return _error(request, error, open_dataset)
     served = _served(open_dataset)
@@ -382,8 +388,21 @@ def dataset_download(request, code: str, fmt: str):
                                                           f"{open_dataset.resource_code}.{fmt}")
     if length is not None:
         response["Content-Length"] = str(length)
+    if fmt == "csv":
+        patch_vary_headers(response, ["Accept-Encoding"])
+        if packed is not None:
+            response["Content-Encoding"] = "gzip"  # the CSV rendered once per version, sent as it is
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _accepts_gzip(request) -> bool:
+    """Whether the client takes gzip (RFC 9110: listed, and not with q=0)."""
+    for part in request.headers.get("Accept-Encoding", "").split(","):
+        coding, _sep, params = part.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip", "*"):
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _error(request, error: OpenDataError, open_dataset: OpenDataset):

@@ -211,6 +211,7 @@ def test_the_whole_harness_at_a_small_scale_measures_everything_and_leaves_nothi
     assert depths["0"]["rows"] == 100 and 0 < depths["19600"]["rows"] < 100
     downloads = figures["downloads"]
     assert downloads["rows"] == 20_000 and downloads["csv"]["bytes"] > downloads["parquet"]["bytes"] > 0
+    assert 0 < downloads["csv.gz"]["bytes"] < downloads["csv"]["bytes"]
     assert not _database_exists(figures["scratch"]["database"])
     assert not os.path.exists(figures["scratch"]["home"])
 
@@ -221,3 +222,4 @@ def test_the_whole_harness_at_a_small_scale_measures_everything_and_leaves_nothi
         assert result.subject_seconds > 0 and result.baseline_seconds > 0 and result.ratio > 0
         assert result.target
     assert "51 public datasets" in results[0].notes
+    assert "A client that accepts gzip" in results[2].notes

@@ -19,12 +19,13 @@ def clock() -> float:
     return time.time()
 
 
-def rate_limit_hit(bucket: str, limit: int) -> int | None:
+def rate_limit_hit(bucket: str, limit: int, *, prefix: str = PREFIX, now: float | None = None) -> int | None:
     """Count one call in `bucket`; None when it is within `limit` calls this minute, else the
-    seconds until the next minute starts (for Retry-After)."""
-    now = clock()
+    seconds until the next minute starts (for Retry-After). Other modules count under their own
+    `prefix` and may pass their own clock's `now`."""
+    now = clock() if now is None else now
     minute = int(now // 60)
-    key = f"{PREFIX}:{bucket}:{minute}"
+    key = f"{prefix}:{bucket}:{minute}"
     try:
         count = cache.incr(key)
     except ValueError:  # the first call of the minute (or the counter was evicted)

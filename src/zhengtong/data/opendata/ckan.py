@@ -79,11 +79,14 @@ FORMAT_MIMETYPES = {
 # --- errors, in CKAN's three kinds -------------------------------------------------------------
 
 class CkanError(Exception):
+    """One of CKAN's error kinds; each subclass words its body as CKAN does."""
+
     status = 400
-    type = ""
+    type = "Bad Request"
+    message = ""
 
     def body(self) -> dict[str, Any]:
-        raise NotImplementedError
+        return {"__type": self.type, "message": self.message}
 
 
 class NotFound(CkanError):

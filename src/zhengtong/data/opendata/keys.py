@@ -32,6 +32,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhengtong.data.exchange.public import rate_limit_hit as exchange_rate_limit_hit
 from zhengtong.kernel.identity.public import AccountKind
 from zhengtong.kernel.ledger.public import ledger_append
 
@@ -262,21 +263,9 @@ def key_authenticate(header_value: str | None) -> DeveloperKey:
 
 
 def rate_limit_hit(bucket: str, limit: int) -> int | None:
-    """Count one call in `bucket`; None when it is within `limit` calls this minute, else the
-    seconds until the next minute starts (for Retry-After)."""
-    now = clock()
-    minute = int(now // 60)
-    cache_key = f"{RATE_PREFIX}:{bucket}:{minute}"
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # the first call of the minute (or the counter was evicted)
-        if cache.add(cache_key, 1, timeout=120):
-            count = 1
-        else:
-            count = cache.incr(cache_key)
-    if count <= limit:
-        return None
-    return max(1, int(60 - (now - minute * 60)))
+    """Count one call in `bucket` (the exchange's fixed-window counter, under our own prefix);
+    None when it is within `limit` calls this minute, else the seconds until the next minute."""
+    return exchange_rate_limit_hit(bucket, limit, prefix=RATE_PREFIX, now=clock())
 
 
 def key_rate_check(key: DeveloperKey) -> None:

@@ -136,7 +136,7 @@ def test_search_refuses_bad_input(client, open_world, params, code, detail):
     if detail is not None:
         assert body["detail"] == detail
     if code == "sort_invalid":
-        assert body["detail"].startswith("“popularity” is not a sort this API offers; offered: relevance、")
+        assert body["detail"].startswith("“popularity” is not a sort this API offers; offered: relevance, ")
     if params == {"colour": "red"}:
         assert body["detail"].startswith("The query is malformed: “colour” is not a parameter of this call;")
 
@@ -430,3 +430,15 @@ def test_other_methods_are_refused_in_our_shape(client, open_world):
     response = client.post(BASE + "/datasets", {}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 405
     assert response.json() == {"code": "bad_request", "detail": "Method \"POST\" not allowed."}
+
+
+def test_a_list_in_an_error_reads_with_the_language_s_own_separator():
+    from django.utils import translation
+
+    from zhengtong.data.opendata.errors import OpenDataError
+
+    error = OpenDataError("field_unknown", field="nope", columns=["a", "b"])
+    with translation.override("en"):
+        assert error.message.endswith("its columns: a, b.")
+    with translation.override("zh-hans"):
+        assert "a、b" in error.message

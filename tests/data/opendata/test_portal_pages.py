@@ -385,7 +385,7 @@ def test_the_approved_applicant_downloads_on_application_data_and_others_do_not(
 def test_unknown_formats_and_datasets_without_data_are_refused(client, open_world):
     response = client.get(f"/opendata/datasets/{Codes.OPEN}/download.exe", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
-    assert "“exe” is not a download format; offered: csv、json、parquet、xlsx." in response.content.decode()
+    assert "“exe” is not a download format; offered: csv, json, parquet, xlsx." in response.content.decode()
     response = client.get(f"/opendata/datasets/{Codes.NINGBO}/download.csv", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     assert f"The dataset “{Codes.NINGBO}” has no data to serve yet." in response.content.decode()

@@ -10,6 +10,7 @@ get the same "dataset_unknown".
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -65,5 +66,7 @@ class OpenDataError(Exception):
 
 def _text(value: Any) -> str:
     if isinstance(value, (list, tuple, set, frozenset)):
-        return "、".join(str(v) for v in value)
+        # A list reads "a、b" in Chinese and "a, b" in English.
+        separator = "、" if (translation.get_language() or "zh-hans").startswith("zh") else ", "
+        return separator.join(str(v) for v in value)
     return str(value)

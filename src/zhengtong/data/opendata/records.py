@@ -718,9 +718,10 @@ FILE_CHUNK = 1 << 20
 
 
 def _gunzip_chunks(handle) -> Iterator[bytes]:
-    import zlib
+    # ISA-L's inflate (the same format as zlib's) is about 2.5x faster on one core.
+    from isal import isal_zlib
 
-    inflater = zlib.decompressobj(wbits=31)  # gzip framing
+    inflater = isal_zlib.decompressobj(wbits=31)  # gzip framing
     with handle:
         while chunk := handle.read(FILE_CHUNK):
             yield inflater.decompress(chunk)

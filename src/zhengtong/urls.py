@@ -21,6 +21,9 @@ api_v1 = [
     path("", include("zhengtong.data.quality.api_urls")),
     path("", include("zhengtong.data.registry.api_urls")),
     path("", include("zhengtong.data.opendata.api_urls")),
+    path("", include("zhengtong.services.guide.api_urls")),
+    path("", include("zhengtong.services.applications.api_urls")),
+    path("", include("zhengtong.services.onething.api_urls")),
 ]
 
 urlpatterns = [
@@ -43,6 +46,12 @@ urlpatterns = [
     path("workspace/opendata/", include("zhengtong.data.opendata.workspace_urls")),
     path("mydata/", include("zhengtong.data.mydata.urls")),
     path("opendata/", include("zhengtong.data.opendata.urls")),
+    # The service portal (一网通办): bundles first, then the application journey, then the guide.
+    path("services/onething/", include("zhengtong.services.onething.urls")),
+    path("services/", include("zhengtong.services.applications.urls")),
+    path("services/", include("zhengtong.services.guide.urls")),
+    path("workspace/guide/", include("zhengtong.services.guide.workspace_urls")),
+    path("workspace/applications/", include("zhengtong.services.applications.workspace_urls")),
     path("sitemap.xml", include("zhengtong.data.opendata.sitemap_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

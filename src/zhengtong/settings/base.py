@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "zhengtong.data.exchange",
     "zhengtong.data.mydata",
     "zhengtong.data.opendata",
+    "zhengtong.services.guide",
+    "zhengtong.services.applications",
+    "zhengtong.services.onething",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

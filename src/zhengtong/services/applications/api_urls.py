@@ -1,0 +1,3 @@
+"""URL placeholder (filled by the module's pages/API)."""
+
+urlpatterns: list = []

@@ -258,7 +258,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # SpiffWorkflow logs every task state change at INFO: too chatty for a server log.
+    "loggers": {"axes": {"level": "WARNING"}, "spiff": {"level": "WARNING"}},
 }
 
 PLATFORM_NAME = _("Zhengtong")

@@ -160,6 +160,13 @@ OPENDATA_KEY_RATE_PER_MINUTE = int(os.environ.get("OPENDATA_KEY_RATE_PER_MINUTE"
 OPENDATA_KEY_DAILY_QUOTA = int(os.environ.get("OPENDATA_KEY_DAILY_QUOTA", "10000"))
 OPENDATA_ANONYMOUS_RATE_PER_MINUTE = int(os.environ.get("OPENDATA_ANONYMOUS_RATE_PER_MINUTE", "120"))
 
+# The service platform: where notices are copied besides the in-app inbox (dotted adapter classes,
+# comma-separated; the console adapter only logs), and the working days an applicant has to make a
+# correction (补正) before the application lapses.
+NOTICE_ADAPTERS = tuple(filter(None, os.environ.get(
+    "NOTICE_ADAPTERS", "zhengtong.services.applications.notices.ConsoleAdapter").split(",")))
+APPLICATION_CORRECTION_DAYS = int(os.environ.get("APPLICATION_CORRECTION_DAYS", "20"))
+
 # 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
 CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")
 # Signing keys and field-encryption keys live outside git: here, or given by the environment.

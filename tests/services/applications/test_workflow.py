@@ -172,3 +172,9 @@ def test_every_decision_table_parses():
                                               "sole_trader_deregistration"}
     for name in workflow.decision_names():
         assert workflow.decision_inputs(name)
+
+
+def test_decision_labels_give_the_tables_own_words():
+    labels = workflow.decision_labels("elderly_card")
+    assert labels.inputs == {"age": "年龄", "resident_of_city": "本市户籍"}
+    assert labels.rules["r2"] == "申请人年满60周岁且户籍在本市，符合申领条件"

@@ -10,7 +10,9 @@ outcome is also kept as "<task id>_outcome" so gateways after parallel branches 
 branch's. A finished process leaves "result" ("approved" / "rejected") and maybe "reason" in its data.
 
 The workflow state is a JSON-able dict (SpiffWorkflow's serializer) stored on the application; the
-functions here are pure: state in, new state out, nothing saved.
+functions here are pure: state in, new state out, nothing saved. SpiffWorkflow depends on the order
+of the keys in that dict (a task's children), which PostgreSQL's jsonb does not keep, so
+applications stores it as JSON text (services.workflow_state_pack / _unpack).
 """
 
 from dataclasses import dataclass
@@ -263,3 +265,15 @@ def decision_inputs(table: str) -> list[str]:
     return [entry.expression for entry in engine.decision_table.inputs]
 
 
+
+@dataclass(frozen=True)
+class DecisionLabels:
+    inputs: dict  # input expression → its label in the table ("age" → "年龄")
+    rules: dict  # rule id → the rule's description, as the applicant reads it
+
+
+def decision_labels(table: str) -> DecisionLabels:
+    """The words a table gives its inputs and rules, so a page can explain a decision in them."""
+    decision_table = _decision_engine(table).decision_table
+    return DecisionLabels(inputs={entry.expression: entry.label or entry.expression for entry in decision_table.inputs},
+                          rules={rule.id: rule.description for rule in decision_table.rules})

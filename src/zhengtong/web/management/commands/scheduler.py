@@ -13,6 +13,7 @@ from zhengtong.data.quality.public import quality_check_timeliness
 from zhengtong.kernel.events.public import redeliver_due, webhook_redeliver_due
 from zhengtong.kernel.ledger.public import ledger_publish_tree_head_job, ledger_sequence
 from zhengtong.kernel.loops.public import escalate_overdue
+from zhengtong.services.applications.tasks import applications_escalate_job, applications_timers_job
 
 logger = logging.getLogger("zhengtong.scheduler")
 
@@ -35,6 +36,8 @@ JOBS = (
     (redeliver_due, 60),
     (webhook_redeliver_due, 30),
     (escalate_overdue, 600),
+    (applications_escalate_job, 600),  # overdue process steps go one level up (DIGIT's auto-escalation)
+    (applications_timers_job, 300),  # BPMN timers: a correction not made in time
     (quality_check_timeliness, 3600),
     (grant_subscriptions_expire, 3600),
     (task_results_prune, 6 * 3600),

@@ -1,0 +1,88 @@
+"""What other modules may use of applications (办件): the services one-thing bundles build on,
+frozen references to applications, the decision hooks and the events.
+
+    from zhengtong.services.applications.public import application_ref_get, register_decision_hook
+
+Events (published after commit, through kernel.events):
+  applications.submitted            {application, reference, state, item, department, applicant_user}
+  applications.concluded            (the same keys; state approved / rejected / withdrawn)
+  applications.correction_requested (the same keys)
+  applications.resubmitted          (the same keys)
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from .evidence import Evidence, EvidenceUnavailable, register_evidence_provider, service_platform_client
+from .hooks import ApplicationFacts, HookVerdict, register_decision_hook, unregister_decision_hook
+from .models import Application, ApplicationState
+from .notices import notice_create
+from .services import (
+    EVENT_CONCLUDED,
+    EVENT_CORRECTION_REQUESTED,
+    EVENT_RESUBMITTED,
+    EVENT_SUBMITTED,
+    application_correct,
+    application_start_submitted,
+    application_submit,
+    application_withdraw,
+    draft_answer,
+    draft_start,
+    material_accept,
+    material_preview,
+    material_upload,
+    material_waive_produced,
+)
+
+__all__ = [
+    "EVENT_CONCLUDED", "EVENT_CORRECTION_REQUESTED", "EVENT_RESUBMITTED", "EVENT_SUBMITTED", "ApplicationFacts",
+    "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_correct",
+    "application_ref_get", "application_refs_get", "application_start_submitted", "application_submit",
+    "application_withdraw", "draft_answer", "draft_start", "material_accept", "material_preview",
+    "material_upload", "material_waive_produced", "notice_create", "register_decision_hook", "register_evidence_provider",
+    "service_platform_client", "unregister_decision_hook",
+]
+
+
+@dataclass(frozen=True)
+class ApplicationRef:
+    public_id: UUID
+    reference: str | None
+    state: str
+    item_code: str
+    department_id: int
+    due_on: date | None
+    submitted_at: datetime | None
+    concluded_at: datetime | None
+    instant: bool
+    applicant_user_id: int
+    outcome_reason: str
+
+
+def _ref(application: Application) -> ApplicationRef:
+    return ApplicationRef(application.public_id, application.reference, application.state, application.item.code,
+                          application.department_id, application.due_on, application.submitted_at,
+                          application.concluded_at, application.instant, application.applicant_user_id,
+                          application.outcome_reason)
+
+
+def _uuid(value) -> UUID | None:
+    try:
+        return value if isinstance(value, UUID) else UUID(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def application_ref_get(public_id) -> ApplicationRef | None:
+    """The application's reference, or None. No access check: for modules that hold the id
+    because they made the application (a bundle's parts)."""
+    public_id = _uuid(public_id)
+    application = Application.objects.select_related("item").filter(public_id=public_id).first() if public_id else None
+    return _ref(application) if application else None
+
+
+def application_refs_get(public_ids) -> dict[UUID, ApplicationRef]:
+    """Several at once (one query), by public id; unknown ids are left out."""
+    ids = [u for u in (_uuid(v) for v in public_ids) if u is not None]
+    return {a.public_id: _ref(a) for a in Application.objects.select_related("item").filter(public_id__in=ids)}

@@ -1,0 +1,617 @@
+"""Reads of the guide: the catalogue and implementation lists are public once published."""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.kernel.identity.models import Citizen, Company
+from zhengtong.kernel.identity.public import Actor
+from zhengtong.kernel.org.models import Division
+from zhengtong.kernel.search.public import keys_matching, query_tokens
+
+from .forms import FormField
+from .indexing import SEARCH_KIND
+from .models import (
+    FinderQuestion,
+    ImplementationStatus,
+    ItemImplementation,
+    ItemType,
+    Material,
+    ServiceItem,
+    ServingSubject,
+)
+from .permissions import Editor, implementation_editor_check
+from .refs import ImplementationRef, ItemRef, MaterialRef
+
+
+def item_ref(item: ServiceItem) -> ItemRef:
+    return ItemRef(
+        id=item.id,
+        public_id=item.public_id,
+        code=item.code,
+        name=item.name,
+        item_type=item.item_type,
+        serving=item.serving,
+        basis=item.basis,
+        theme=item.theme,
+    )
+
+
+def material_ref(material: Material) -> MaterialRef:
+    return MaterialRef(
+        id=material.id,
+        code=material.code,
+        name=material.name,
+        copies=material.copies,
+        required=material.required,
+        source=material.source,
+        source_ref=material.source_ref,
+        accepted_types=tuple(material.accepted_types or ()),
+        max_bytes=material.max_bytes,
+        form=material.form,
+    )
+
+
+def implementation_ref(implementation: ItemImplementation) -> ImplementationRef:
+    """Needs `item` and `division` selected and `materials` prefetched (or pays a query each)."""
+    item = implementation.item
+    return ImplementationRef(
+        id=implementation.id,
+        public_id=implementation.public_id,
+        item_id=item.id,
+        item_code=item.code,
+        item_name=item.name,
+        item_type=item.item_type,
+        serving=item.serving,
+        handling_kind=item.handling_kind,
+        division_code=implementation.division.code,
+        department_id=implementation.department_id,
+        status=implementation.status,
+        conditions=implementation.conditions,
+        legal_days=implementation.legal_days,
+        promised_days=implementation.promised_days,
+        fees=tuple(dict(fee) for fee in implementation.fees or ()),
+        result_name=implementation.result_name,
+        result_licence_type=implementation.result_licence_type,
+        visits=implementation.visits,
+        online=implementation.online,
+        mobile=implementation.mobile,
+        instant=implementation.instant,
+        process=implementation.process,
+        decision=implementation.decision,
+        form_fields=tuple(FormField.from_json(entry) for entry in implementation.form_fields or ()),
+        materials=tuple(material_ref(material) for material in implementation.materials.all()),
+    )
+
+
+def _implementations():
+    return ItemImplementation.objects.select_related("item", "division").prefetch_related(
+        Prefetch("materials", queryset=Material.objects.order_by("position", "id"))
+    )
+
+
+def item_get(*, code: str) -> ItemRef | None:
+    item = ServiceItem.objects.filter(code=code).first()
+    return item_ref(item) if item else None
+
+
+def implementation_get(*, public_id: UUID | str) -> ImplementationRef | None:
+    """The implementation whatever its status (callers check `status`); None if unknown."""
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError:
+        return None
+    implementation = _implementations().filter(public_id=public_id).first()
+    return implementation_ref(implementation) if implementation else None
+
+
+def implementation_for(*, item_code: str, division_code: str) -> ImplementationRef | None:
+    """The PUBLISHED implementation serving the division: at the division, else its nearest ancestor.
+
+    A citizen of a township is served by the township's own implementation when there is one,
+    else by the county's, the city's or the province's (township → county → city → province).
+    """
+    chain = _chain(division_code)
+    if not chain:
+        return None
+    candidates = {
+        implementation.division_id: implementation
+        for implementation in _implementations().filter(
+            item__code=item_code, division_id__in=[division_id for division_id, _code in chain],
+            status=ImplementationStatus.PUBLISHED,
+        )
+    }
+    for division_id, _code in chain:
+        if division_id in candidates:
+            return implementation_ref(candidates[division_id])
+    return None
+
+
+# --- Staff: the implementation lists an officer keeps ----------------------------------------------
+
+
+def access_implementation(*, actor: Actor, public_id: UUID | str) -> ItemImplementation:
+    """The implementation the actor may edit (item, division and department selected).
+
+    ItemImplementation.DoesNotExist when there is none; PermissionDenied when it is another
+    department's or division's.
+    """
+    try:
+        public_id = UUID(str(public_id))
+    except ValueError:
+        raise ItemImplementation.DoesNotExist from None
+    implementation = ItemImplementation.objects.select_related("item", "division__parent", "department").get(
+        public_id=public_id
+    )
+    implementation_editor_check(Editor(actor), department_id=implementation.department_id,
+                                division_code=implementation.division.code)
+    return implementation
+
+
+def implementation_list_editable(
+    *, actor: Actor, query: str = "", status: str | None = None
+) -> QuerySet[ItemImplementation]:
+    """The implementation lists the actor keeps, newest change first (none for non-staff)."""
+    editor = Editor(actor)
+    rows = (
+        ItemImplementation.objects.filter(editor.implementation_scope())
+        .select_related("item", "division", "department")
+        .annotate(material_count=Count("materials"))
+        .order_by("-updated_at", "id")
+    )
+    if status:
+        rows = rows.filter(status=status)
+    query = (query or "").strip()
+    if query:
+        rows = rows.filter(Q(item__name__icontains=query) | Q(item__code__icontains=query.upper()))
+    return rows
+
+
+def items_editable(*, actor: Actor) -> QuerySet[ServiceItem]:
+    """Catalogue entries the actor may change (the province's coordinators: all of them)."""
+    editor = Editor(actor)
+    if editor.may_edit_items():
+        return ServiceItem.objects.all()
+    if not editor.may_edit_any_item():
+        return ServiceItem.objects.none()
+    return ServiceItem.objects.filter(competent_department_kind=editor.department_kind)
+
+
+# --- The public: search, item guides, the finder -------------------------------------------------
+
+PER_PAGE = 20
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class ImplementationSummary:
+    """What a search result says of the implementation serving the searcher's division."""
+
+    public_id: UUID
+    division_code: str
+    division_name: str
+    department_name: str
+    promised_days: int
+    legal_days: int
+    visits: int
+    online: bool
+    mobile: bool
+    instant: bool
+    free: bool
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    item: ItemRef
+    implementation: ImplementationSummary | None
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    label: str
+    values: tuple[FacetValue, ...]
+
+
+@dataclass(frozen=True)
+class ItemSearchPage:
+    query: str
+    results: tuple[ItemResult, ...]
+    total: int
+    page: int
+    pages: int
+    facets: tuple[Facet, ...]
+    division_code: str | None
+
+    @property
+    def start_index(self) -> int:
+        return (self.page - 1) * PER_PAGE + 1 if self.results else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.results) - 1 if self.results else 0
+
+
+def _chain(division_code: str | None) -> list[tuple[int, str]]:
+    """(id, code) of the division and its ancestors, nearest first."""
+    if not division_code:
+        return []
+    division = Division.objects.select_related("parent__parent__parent").filter(code=division_code).first()
+    chain = []
+    while division is not None:
+        chain.append((division.id, division.code))
+        division = division.parent if division.parent_id else None
+    return chain
+
+
+def _published_serving(chain: list[tuple[int, str]]) -> QuerySet[ItemImplementation]:
+    rows = ItemImplementation.objects.filter(status=ImplementationStatus.PUBLISHED)
+    return rows.filter(division_id__in=[division_id for division_id, _code in chain]) if chain else rows
+
+
+def _serving_q(serving: str | None) -> Q:
+    if serving in (ServingSubject.CITIZEN, ServingSubject.COMPANY):
+        return Q(serving__in=[serving, ServingSubject.BOTH])
+    return Q()
+
+
+def _match_sql(query: str) -> tuple[str, tuple] | None:
+    """The SQL of the public item documents matching `query` with their scores (columns key,
+    score), or None when the query has no token. The score is what kernel.search ranks by
+    (score_of): the sum of the weights of the document's matched tokens."""
+    if not query_tokens(query):
+        return None
+    keys = keys_matching(query=query, kind=SEARCH_KIND)
+    # keys_matching filters on the tokens first, so the sum is over the matched tokens only.
+    scored = keys.annotate(score=Sum("tokens__weight")).order_by().values_list("key", "score")
+    try:
+        sql, params = scored.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def _candidates(rows: QuerySet[ServiceItem], query: str) -> list[tuple]:
+    """(id, code, theme, item_type, serving, score) of the items of `rows` matching `query`, in
+    one query: the text match joined to the items as a derived table, so the token table is read
+    once for the total, the facets and the page (the open-data portal resolves its match once
+    the same way). Both SQL texts are Django's; only the aliases are written here."""
+    columns = ("id", "code", "theme", "item_type", "serving")
+    if not query:
+        return [(*row, 0) for row in rows.order_by().values_list(*columns)]
+    match = _match_sql(query)
+    if match is None:
+        return []
+    try:
+        items_sql, items_params = rows.order_by().values_list(*columns).query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    quote = connection.ops.quote_name
+    selected = ", ".join(f"{quote('i')}.{quote(c)}" for c in columns)
+    sql = (f"SELECT {selected}, {quote('m')}.{quote('score')} FROM ({items_sql}) {quote('i')} "
+           f"INNER JOIN ({match[0]}) {quote('m')} ON {quote('m')}.{quote('key')} = {quote('i')}.{quote('code')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, (*items_params, *match[1]))
+        return cursor.fetchall()
+
+
+def item_search(
+    *,
+    query: str = "",
+    division_code: str | None = None,
+    serving: str | None = None,
+    theme: str | None = None,
+    item_type: str | None = None,
+    page: int = 1,
+) -> ItemSearchPage:
+    """Items the public can apply for that match `query` (Chinese segmentation through
+    kernel.search), best match first, PER_PAGE a page, with each item's implementation serving
+    `division_code` (at the division or its nearest ancestor; only items served there are listed
+    when a division is given). Facets count the result by theme, type and who may apply, each
+    as filtered by the other facets. Anyone may search: only published implementations count.
+
+    Four queries whatever the size of the match: the division's ancestors, the matching items'
+    facet columns and scores (filtered, counted and paged here: a few thousand small rows at
+    most), the page's items and their implementations."""
+    query = (query or "").strip()[:200]
+    page = max(1, min(int(page or 1), MAX_PAGE))
+    chain = _chain(division_code)
+    if division_code and not chain:
+        return ItemSearchPage(query, (), 0, 1, 1, (), division_code)
+    served = _published_serving(chain).filter(item_id=OuterRef("pk"))
+    candidates = _candidates(ServiceItem.objects.filter(Exists(served)), query)
+    wanted_serving = {serving, ServingSubject.BOTH} if serving in (ServingSubject.CITIZEN, ServingSubject.COMPANY) else None
+
+    def keep(row, skip: str = "") -> bool:
+        return (
+            (skip == "theme" or not theme or row[2] == theme)
+            and (skip == "item_type" or not item_type or row[3] == item_type)
+            and (skip == "serving" or wanted_serving is None or row[4] in wanted_serving)
+        )
+
+    matched = sorted((row for row in candidates if keep(row)), key=lambda row: (-row[5], row[1]))
+    total = len(matched)
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+    page_ids = [row[0] for row in matched[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    by_id = ServiceItem.objects.in_bulk(page_ids) if page_ids else {}
+    items = [by_id[item_id] for item_id in page_ids]
+    summaries = _summaries(items, chain)
+    facets = _facets(candidates, theme=theme, item_type=item_type, serving=serving, keep=keep)
+    return ItemSearchPage(
+        query=query,
+        results=tuple(ItemResult(item_ref(item), summaries.get(item.id)) for item in items),
+        total=total,
+        page=page,
+        pages=pages,
+        facets=facets,
+        division_code=division_code or None,
+    )
+
+
+def _summaries(items: list[ServiceItem], chain: list[tuple[int, str]]) -> dict[int, ImplementationSummary]:
+    """Each item's implementation serving the chain's division (nearest first); without a
+    division, the item's implementation at the highest level (the province's, if any)."""
+    if not items:
+        return {}
+    rows = (
+        _published_serving(chain)
+        .filter(item_id__in=[item.id for item in items])
+        .select_related("division", "department")
+        .only(
+            "public_id", "item_id", "promised_days", "legal_days", "visits", "online", "mobile", "instant", "fees",
+            "division__code", "division__name", "department__name",
+        )
+    )
+    depth = {division_id: number for number, (division_id, _code) in enumerate(chain)}
+    best: dict[int, ItemImplementation] = {}
+    for row in rows:
+        rank = depth.get(row.division_id, len(row.division.code))
+        current = best.get(row.item_id)
+        if current is None or rank < depth.get(current.division_id, len(current.division.code)) or (
+            rank == depth.get(current.division_id, len(current.division.code))
+            and row.division.code < current.division.code
+        ):
+            best[row.item_id] = row
+    return {item_id: _summary(row) for item_id, row in best.items()}
+
+
+def _summary(row: ItemImplementation) -> ImplementationSummary:
+    return ImplementationSummary(
+        public_id=row.public_id,
+        division_code=row.division.code,
+        division_name=row.division.name,
+        department_name=row.department.name,
+        promised_days=row.promised_days,
+        legal_days=row.legal_days,
+        visits=row.visits,
+        online=row.online,
+        mobile=row.mobile,
+        instant=row.instant,
+        free=not any((fee or {}).get("amount_fen") for fee in row.fees or ()),
+    )
+
+
+def _facets(candidates, *, theme: str | None, item_type: str | None, serving: str | None,
+            keep=lambda row, skip="": True) -> tuple[Facet, ...]:
+    """Counts by theme, type and who applies; each over the rows the other facets keep."""
+    themes: dict[str, int] = {}
+    types: dict[str, int] = {}
+    servings: dict[str, int] = {}
+    for row in candidates:
+        if row[2] and keep(row, "theme"):
+            themes[row[2]] = themes.get(row[2], 0) + 1
+        if keep(row, "item_type"):
+            types[row[3]] = types.get(row[3], 0) + 1
+        if keep(row, "serving"):
+            servings[row[4]] = servings.get(row[4], 0) + 1
+    both = servings.get(ServingSubject.BOTH, 0)
+    who = [
+        (ServingSubject.CITIZEN, servings.get(ServingSubject.CITIZEN, 0) + both),
+        (ServingSubject.COMPANY, servings.get(ServingSubject.COMPANY, 0) + both),
+    ]
+    return (
+        Facet("theme", str(_("Theme")), tuple(
+            FacetValue(value, value, n, value == theme)
+            for value, n in sorted(themes.items(), key=lambda pair: (-pair[1], pair[0])))),
+        Facet("item_type", str(_("Type of item")), tuple(
+            FacetValue(value, str(label), types[value], value == item_type)
+            for value, label in ItemType.choices if types.get(value))),
+        Facet("serving", str(_("Who applies")), tuple(
+            FacetValue(str(value), str(SERVING_LABELS[value]), n, value == serving) for value, n in who if n)),
+    )
+
+
+SERVING_LABELS = {ServingSubject.CITIZEN: _("For citizens"), ServingSubject.COMPANY: _("For companies")}
+
+
+def themes_published() -> list[tuple[str, int]]:
+    """The themes of items the public can apply for, with how many items each has."""
+    served = ItemImplementation.objects.filter(status=ImplementationStatus.PUBLISHED, item_id=OuterRef("pk"))
+    return list(
+        ServiceItem.objects.filter(Exists(served))
+        .exclude(theme="")
+        .order_by()
+        .values_list("theme")
+        .annotate(n=Count("id"))
+        .order_by("-n", "theme")
+    )
+
+
+def applicant_division_code(actor: Actor) -> str | None:
+    """The division a citizen or company is served in (household registration, registered seat)."""
+    if actor.citizen_id is not None:
+        return Citizen.objects.filter(id=actor.citizen_id).values_list("division__code", flat=True).first()
+    if actor.company_id is not None:
+        return Company.objects.filter(id=actor.company_id).values_list("division__code", flat=True).first()
+    return actor.division_code
+
+
+@dataclass(frozen=True)
+class ItemGuide:
+    """办事指南: an item's catalogue entry and the implementation shown (with its materials)."""
+
+    item: ServiceItem
+    implementation: ItemImplementation | None
+    materials: tuple[Material, ...]
+    divisions: tuple[tuple[str, str], ...]  # (code, name) of every division with a published implementation
+    process_steps: tuple[str, ...]
+    serves_area: bool  # whether `implementation` serves the division asked for (True when none was)
+
+
+# What each process of applications does, step by step, as the guide tells applicants.
+PROCESS_STEPS = {
+    "instant": (_("Apply online"), _("The system checks the shared data and decides at once (秒办)"),
+                _("Result issued")),
+    "simple": (_("Apply online or at the window"), _("The service centre window accepts the application"),
+               _("The department decides"), _("Result issued")),
+    "standard": (_("Apply online or at the window"), _("The service centre window accepts the application"),
+                 _("A case officer of the department reviews it"), _("A leader of the department approves it"),
+                 _("Result issued")),
+    "parallel_review": (_("Apply online or at the window"), _("The service centre window accepts the application"),
+                        _("Two case officers review it in parallel"), _("A leader of the department approves it"),
+                        _("Result issued")),
+}
+
+
+def item_guide(*, code: str, division_code: str | None = None) -> ItemGuide | None:
+    """The public guide of an item: None when the item is unknown or nowhere published. The
+    implementation shown serves `division_code` (nearest level first), else the highest level's."""
+    item = ServiceItem.objects.select_related("parent").filter(code=code).first()
+    if item is None:
+        return None
+    published = list(
+        ItemImplementation.objects.filter(item=item, status=ImplementationStatus.PUBLISHED)
+        .select_related("division", "department")
+        .order_by("division__code")
+    )
+    if not published:
+        return None
+    chosen = None
+    if division_code:
+        by_division = {row.division.code: row for row in published}
+        chosen = next((by_division[c] for _id, c in _chain(division_code) if c in by_division), None)
+    serves_area = chosen is not None or not division_code
+    if chosen is None:
+        chosen = min(published, key=lambda row: (len(row.division.code.rstrip("0")), row.division.code))
+    materials = tuple(chosen.materials.order_by("position", "id"))
+    steps = tuple(str(step) for step in PROCESS_STEPS.get(chosen.process, ()))
+    return ItemGuide(
+        item=item,
+        implementation=chosen,
+        materials=materials,
+        divisions=tuple((row.division.code, row.division.name) for row in published),
+        process_steps=steps,
+        serves_area=serves_area,
+    )
+
+
+# --- The guided finder (智能导服) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinderAnswer:
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class FinderQuestionRef:
+    code: str
+    text: str
+    answers: tuple[FinderAnswer, ...]
+
+
+@dataclass(frozen=True)
+class FinderStep:
+    """Either the next question to ask, or (at the end of a path) the matching items."""
+
+    question: FinderQuestionRef | None
+    results: tuple[ItemResult, ...] | None
+    path: tuple[tuple[str, str], ...]  # (question text, answer label) chosen so far
+
+
+class FinderPathError(ValueError):
+    """The answers do not follow the finder's questions (a stale or forged link)."""
+
+
+def finder_step(*, answers: list[str] | tuple[str, ...], division_code: str | None = None) -> FinderStep:
+    """Follow `answers` (answer codes, in order) from the start question: the next question, or
+    the items the last answer leads to that are published for the division (nearest level)."""
+    questions = {question.code: question for question in FinderQuestion.objects.all()}
+    start = next((q for q in sorted(questions.values(), key=lambda q: (q.position, q.code)) if q.is_start), None)
+    if start is None:
+        raise FinderPathError("the finder has no start question")
+    question = start
+    path: list[tuple[str, str]] = []
+    for number, code in enumerate(answers):
+        answer = next((a for a in question.answers if a.get("code") == code), None)
+        if answer is None or len(path) > len(questions):
+            raise FinderPathError(f"answer {number + 1} ({code!r}) is not an answer of {question.code!r}")
+        path.append((question.text, answer.get("label", "")))
+        if answer.get("next"):
+            question = questions.get(answer["next"])
+            if question is None:
+                raise FinderPathError(f"question {answer['next']!r} is gone")
+            continue
+        if number != len(answers) - 1:
+            raise FinderPathError("answers go on after the path ended")
+        return FinderStep(None, _finder_results(answer, division_code), tuple(path))
+    return FinderStep(
+        FinderQuestionRef(
+            question.code, question.text, tuple(FinderAnswer(a["code"], a["label"]) for a in question.answers)
+        ),
+        None,
+        tuple(path),
+    )
+
+
+def _finder_results(answer: dict, division_code: str | None) -> tuple[ItemResult, ...]:
+    chain = _chain(division_code)
+    served = _published_serving(chain).filter(item_id=OuterRef("pk"))
+    wanted = Q(code__in=answer.get("items") or [])
+    if answer.get("themes"):
+        wanted |= Q(theme__in=answer["themes"])
+    items = list(ServiceItem.objects.filter(wanted).filter(Exists(served)).order_by("code"))
+    listed = {code: number for number, code in enumerate(answer.get("items") or [])}
+    items.sort(key=lambda item: (listed.get(item.code, len(listed)), item.code))
+    summaries = _summaries(items, chain)
+    return tuple(ItemResult(item_ref(item), summaries.get(item.id)) for item in items)
+
+
+def item_public_detail(*, code: str) -> tuple[ServiceItem, list[ImplementationSummary]] | None:
+    """An item and a summary of each published implementation, by division; None if it is
+    unknown or published nowhere."""
+    item = ServiceItem.objects.select_related("parent").filter(code=code).first()
+    if item is None:
+        return None
+    rows = (
+        ItemImplementation.objects.filter(item=item, status=ImplementationStatus.PUBLISHED)
+        .select_related("division", "department")
+        .order_by("division__code")
+    )
+    summaries = [_summary(row) for row in rows]
+    return (item, summaries) if summaries else None
+
+
+def division_known(code: str) -> bool:
+    return Division.objects.filter(code=code).exists()
+
+
+def division_options() -> list[tuple[str, str]]:
+    """(code, name) of the province, cities and counties: the areas an applicant can choose."""
+    return list(
+        Division.objects.filter(level__in=["province", "city", "county"]).order_by("code").values_list("code", "name")
+    )

@@ -1,3 +1,14 @@
-"""URL placeholder (filled by the module's pages/API)."""
+"""/api/v1/onething/…: one-thing bundles and my bundle applications (api.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import api
+
+urlpatterns = [
+    path("onething/bundles/", api.BundleListApi.as_view(), name="onething-api-bundles"),
+    path("onething/bundles/<slug:code>/", api.BundleDetailApi.as_view(), name="onething-api-bundle"),
+    path("onething/bundles/<slug:code>/submit/", api.BundleSubmitApi.as_view(), name="onething-api-submit"),
+    path("onething/applications/", api.BundleApplicationListApi.as_view(), name="onething-api-mine"),
+    path("onething/applications/<uuid:public_id>/", api.BundleApplicationDetailApi.as_view(),
+         name="onething-api-application"),
+]

@@ -9,6 +9,7 @@ from zhengtong.demo.exchange import print_demo_exchange
 from zhengtong.demo.opendata import print_demo_opendata
 from zhengtong.demo.province import DEMO_PASSWORD, PERSONS_PER_SCALE, ProvinceBuilder, demo_accounts
 from zhengtong.demo.registries import build_demo_registries
+from zhengtong.demo.services import print_demo_services
 from zhengtong.kernel.identity.models import Citizen
 
 
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         self.print_accounts()
         print_demo_exchange(self.stdout, seed=seed)  # the sharing directory, a basket, and the systems' API keys
         print_demo_opendata(self.stdout, seed=seed)  # the open-data portal's datasets, a developer key, the community
+        print_demo_services(self.stdout, seed=seed)  # 一网通办: items, bundles, finder, grants, officers, applications
 
     def print_accounts(self):
         accounts = demo_accounts()

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from tests.demo.conftest import demo_built_once
 from zhengtong.data.catalog.models import Dataset
 from zhengtong.data.opendata import records
 from zhengtong.data.opendata.keys import key_authenticate
@@ -36,12 +37,21 @@ from zhengtong.kernel.org.models import Division
 SEED = 5
 
 
+pytestmark = pytest.mark.xdist_group("demo_opendata")
+
+
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    lake = tmp_path_factory.mktemp("lake")
+    with demo_built_once(django_db_blocker, lake, seed=SEED) as out:
+        yield out, lake
+
+
 @pytest.fixture
-def demo(db, tmp_path, settings):
-    settings.LAKE_URL = (tmp_path / "lake").as_uri()
-    out = StringIO()
-    call_command("demo", scale=1, seed=SEED, no_progress=True, stdout=out)
-    return out.getvalue()
+def demo(demo_once, db, settings):
+    out, lake = demo_once
+    settings.LAKE_URL = lake.as_uri()  # the served copies and downloads read the build's lake
+    return out
 
 
 def _code(title: str) -> str:

@@ -41,6 +41,9 @@ from zhengtong.services.onething.selectors import bundle_form
 SEED = 3
 
 
+pytestmark = pytest.mark.xdist_group("demo_services")
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The whole demo (province at scale 1, datasets, registries, exchange, open data, service

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tests.demo.conftest import demo_built_once
 from zhengtong.demo.province import DEMO_PASSWORD, DEMO_STAFF, ProvinceBuilder
 from zhengtong.kernel.identity.models import Citizen, Company, StaffMember, User
 from zhengtong.kernel.ids.public import resident_id_parse, uscc_parse
@@ -36,11 +37,18 @@ def test_generated_addresses_lie_in_the_persons_division():
         assert len(mobile) == 11 and mobile[0] == "1"
 
 
+pytestmark = pytest.mark.xdist_group("demo_province")
+
+
+@pytest.fixture(scope="module")
+def province_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    with demo_built_once(django_db_blocker, tmp_path_factory.mktemp("lake"), seed=5) as out:
+        yield out
+
+
 @pytest.fixture
-def built_province(db):
-    out = StringIO()
-    call_command("demo", scale=1, seed=5, no_progress=True, stdout=out)
-    return out.getvalue()
+def built_province(province_once, db):
+    return province_once
 
 
 def test_demo_builds_a_consistent_province(built_province):

@@ -369,7 +369,7 @@ def test_an_instant_item_is_decided_and_the_decision_is_shown(as_user, people, c
 # --- my applications, tracking, correction, withdrawal -------------------------------------------
 
 
-def test_my_applications_and_the_tracking_page(as_user, people, catalogue):
+def test_my_applications_and_the_tracking_page(english, as_user, people, catalogue):
     application = submit(people, fill_standard(people, catalogue))
     draft_of(people, catalogue.parallel)
     client = as_user("citizen_a")
@@ -431,7 +431,7 @@ def test_withdrawing_needs_a_reason(as_user, people, catalogue):
 # --- notices ------------------------------------------------------------------------------------
 
 
-def test_notices_are_listed_and_marked_read(as_user, people, catalogue):
+def test_notices_are_listed_and_marked_read(english, as_user, people, catalogue):
     application = submit(people, fill_standard(people, catalogue))
     client = as_user("citizen_a")
     notice = Notice.objects.get(user=people.user("citizen_a"))

@@ -18,7 +18,7 @@ from datetime import date
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from zhengtong.kernel.calendar.public import working_days_between
 from zhengtong.kernel.identity.public import Actor
@@ -138,7 +138,7 @@ def measures(*, actor: Actor, item_code: str | None = None, department_id: int |
     values = rows.values("id", "item__code", "item__name", "department__code", "department__name", "channel", "visits",
                          "instant", "state", "submitted_at", "concluded_at", "due_on").annotate(
         materials_n=Count("materials"), waived_n=Count("materials", filter=Q(materials__waived=True)))
-    total = _Sum(gettext("All applications"))
+    total = _Sum(pgettext("办件", "All applications"))
     items: dict[str, _Sum] = {}
     departments: dict[str, _Sum] = {}
     for row in values:

@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class ApplicationState(models.TextChoices):
@@ -12,8 +12,8 @@ class ApplicationState(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")  # awaiting intake (受理)
     IN_PROGRESS = "in_progress", _("Being handled")
     CORRECTION = "correction", _("Sent back for correction")  # 补正: waiting for the applicant
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", pgettext_lazy("办件", "Approved")
+    REJECTED = "rejected", pgettext_lazy("办件", "Rejected")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
 

@@ -32,7 +32,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _, gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhengtong.kernel.identity.public import AccountKind, actor_from_user
@@ -67,7 +67,7 @@ STATE_TONES = {
     ApplicationState.WITHDRAWN: "info",
 }
 OUTCOME_LABELS = {
-    "approve": gettext_lazy("Approved"),
+    "approve": pgettext_lazy("办件", "Approved"),
     "reject": gettext_lazy("Not approved"),
     "manual": gettext_lazy("Passed to an officer"),
     "refuse": gettext_lazy("Refused"),

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
-from django.utils.translation import get_language, gettext_lazy as _, pgettext
+from django.utils.translation import get_language, gettext, gettext_lazy as _, pgettext
 
 from zhengtong.kernel.ids.public import (
     IdValidationError,
@@ -281,9 +281,11 @@ def form_fields_parse(data: Any) -> tuple[FormField, ...]:
     for position, entry in enumerate(data, start=1):
         problems = _form_field_problems(entry, names)
         if problems:
+            # Formatted now, in the caller's language, as the problems partly are already: a lazy
+            # message would come out half in one language and half in another if read elsewhere.
             errors.extend(
-                ValidationError(_("Form field %(position)s: %(problem)s"), code="form_fields",
-                                params={"position": position, "problem": problem})
+                ValidationError(gettext("Form field %(position)s: %(problem)s")
+                                % {"position": position, "problem": problem}, code="form_fields")
                 for problem in problems
             )
             continue

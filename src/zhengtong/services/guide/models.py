@@ -10,6 +10,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ItemType(models.TextChoices):
@@ -26,13 +27,15 @@ class ItemType(models.TextChoices):
 
 
 class HandlingKind(models.TextChoices):
-    """办理项: what the applicant asks for under a sub-item."""
+    """办理项: what the applicant asks for under a sub-item.
 
-    NEW = "new", _("New")  # 设立、新办
-    CHANGE = "change", _("Change")  # 变更
-    RENEWAL = "renewal", _("Renewal")  # 延续
-    CANCELLATION = "cancellation", _("Cancellation")  # 注销
-    OTHER = "other", _("Other")
+    With a context: bare "New" and "Change" mean 新建 and 修改 elsewhere on the platform."""
+
+    NEW = "new", pgettext_lazy("handling kind", "New")  # 设立、新办
+    CHANGE = "change", pgettext_lazy("handling kind", "Change")  # 变更
+    RENEWAL = "renewal", pgettext_lazy("handling kind", "Renewal")  # 延续
+    CANCELLATION = "cancellation", pgettext_lazy("handling kind", "Cancellation")  # 注销
+    OTHER = "other", pgettext_lazy("handling kind", "Other")
 
 
 class ServingSubject(models.TextChoices):
@@ -60,7 +63,9 @@ class ServiceItem(models.Model):
     handling_kind = models.CharField(_("handling kind"), max_length=16, choices=HandlingKind.choices,
                                      default=HandlingKind.NEW)
     serving = models.CharField(_("who may apply"), max_length=16, choices=ServingSubject.choices)
-    theme = models.CharField(_("theme"), max_length=64, blank=True, default="")  # life event / company stage
+    # "theme" alone is the data catalogue's 数据主题, which comes first in INSTALLED_APPS.
+    theme = models.CharField(pgettext_lazy("service item", "theme"), max_length=64, blank=True,
+                             default="")  # life event / company stage
     keywords = models.JSONField(_("keywords"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

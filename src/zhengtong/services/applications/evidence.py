@@ -59,11 +59,43 @@ def service_platform_client() -> ApiClient:
     return client
 
 
-def _caller(correlation_id: str, officer: str = "") -> Caller:
-    client = service_platform_client()
+def _caller(correlation_id: str, officer: str = "", lookups: "Lookups | None" = None) -> Caller:
+    client = lookups.client() if lookups is not None else service_platform_client()
     return Caller(actor=Actor(kind="api_client", api_client_id=client.id, department_id=client.department_id),
                   correlation_id=correlation_id, officer=officer[:64], client_public_id=str(client.public_id),
                   client_name=client.name)
+
+
+class Lookups:
+    """What one submission looks up more than once and cannot change within it: the platform's
+    API client, the applicant's registry ids, the sharing services. Only lookups are kept: every
+    read of the person's data still goes through the gateway, and is logged, each time."""
+
+    def __init__(self):
+        self._client: ApiClient | None = None
+        self._registry: dict[tuple[str, str], str] = {}
+        self._services: dict[str, Any] = {}
+
+    def client(self) -> ApiClient:
+        if self._client is None:
+            self._client = service_platform_client()
+        return self._client
+
+    def registry_id(self, kind: str, identifier: str) -> str:
+        """The registry id of the active master holding the identifier ("" when none)."""
+        if not identifier:
+            return ""
+        found = self._registry.get((kind, identifier))
+        if found is None:
+            ref = registry_lookup(kind=kind, **({"resident_id": identifier} if kind == "person"
+                                               else {"uscc": identifier}))
+            found = self._registry[(kind, identifier)] = ref.registry_id if ref is not None else ""
+        return found
+
+    def service(self, code: str):
+        if code not in self._services:
+            self._services[code] = service_get(code)
+        return self._services[code]
 
 
 # --- who applies ------------------------------------------------------------------------------
@@ -121,7 +153,8 @@ def _provenance(source: str, label: str, at: datetime) -> dict:
     return {"source": source, "label": label, "at": at.isoformat(), "changed": False}
 
 
-def prefill_fetch(*, applicant: Applicant, subject: str, attributes: list[str], correlation_id: str) -> Prefill:
+def prefill_fetch(*, applicant: Applicant, subject: str, attributes: list[str], correlation_id: str,
+                  lookups: Lookups | None = None) -> Prefill:
     """The subject's ("person" / "company") registry attributes, in plain, through the gateway.
 
     The person of a company's application is its legal representative. What the registry cannot
@@ -129,18 +162,17 @@ def prefill_fetch(*, applicant: Applicant, subject: str, attributes: list[str], 
     values: dict[str, str] = {}
     provenance: dict[str, dict] = {}
     now = timezone.now()
-    identifier = applicant.identifier(subject)
-    registry = registry_lookup(kind=subject, **({"resident_id": identifier} if subject == "person"
-                                                 else {"uscc": identifier})) if identifier else None
+    lookups = lookups or Lookups()
+    registry_id = lookups.registry_id(subject, applicant.identifier(subject))
     code = REGISTRY_SERVICE[subject]
-    if registry is not None and attributes:
+    if registry_id and attributes:
         try:
-            record = share_record(caller=_caller(correlation_id), service_code=code, key=registry.registry_id,
-                                  fields=attributes, plain=attributes)
+            record = share_record(caller=_caller(correlation_id, lookups=lookups), service_code=code,
+                                  key=registry_id, fields=attributes, plain=attributes)
         except ShareError as error:  # no grant (or no longer): the applicant types the answers
             logger.warning("pre-fill from %s refused: %s", code, error.code)
         else:
-            service = service_get(code)
+            service = lookups.service(code)
             title = service.name if service is not None else code
             for attribute in attributes:
                 value = record.values.get(attribute)
@@ -216,32 +248,31 @@ def evidence_provider(source: str) -> EvidenceProvider | None:
     return _PROVIDERS.get(source)
 
 
-def _shared_key(service, applicant: Applicant) -> str:
+def _shared_key(service, applicant: Applicant, lookups: Lookups) -> str:
     """The key the applicant's record has in a sharing service."""
     if service.kind == "registry":
         kind = service.registry_kind or service.code.removeprefix("registry-")
-        identifier = applicant.identifier(kind)
-        found = registry_lookup(kind=kind, **({"resident_id": identifier} if kind == "person"
-                                              else {"uscc": identifier})) if identifier else None
-        return found.registry_id if found else ""
+        return lookups.registry_id(kind, applicant.identifier(kind))
     if service.key_field == "uscc" or service.subject_kind == "company":
         return applicant.uscc
     return applicant.resident_id
 
 
-def shared_evidence(*, material, applicant: Applicant, correlation_id: str) -> Evidence:
+def shared_evidence(*, material, applicant: Applicant, correlation_id: str,
+                    lookups: Lookups | None = None) -> Evidence:
     """A SHARED material: the applicant's record in the sharing service `material.source_ref`,
     with the fields the platform's grant gives (masked as it says)."""
-    service = service_get(material.source_ref)
+    lookups = lookups or Lookups()
+    service = lookups.service(material.source_ref)
     if service is None or not service.is_active:
         raise EvidenceUnavailable(_("“%(material)s” cannot be fetched: its sharing service is not available. "
                                     "Upload it instead.") % {"material": material.name})
-    key = _shared_key(service, applicant)
+    key = _shared_key(service, applicant, lookups)
     if not key:
         raise EvidenceUnavailable(_("“%(service)s” holds no record of you: upload “%(material)s” instead.")
                                   % {"service": service.name, "material": material.name})
     try:
-        record = share_record(caller=_caller(correlation_id), service_code=service.code, key=key)
+        record = share_record(caller=_caller(correlation_id, lookups=lookups), service_code=service.code, key=key)
     except ShareError as error:
         if error.code == "unknown_key":
             raise EvidenceUnavailable(_("“%(service)s” holds no record of you: upload “%(material)s” instead.")
@@ -258,12 +289,16 @@ def shared_evidence(*, material, applicant: Applicant, correlation_id: str) -> E
 register_evidence_provider("shared", shared_evidence)
 
 
-def evidence_fetch(*, material, applicant: Applicant, correlation_id: str) -> Evidence:
-    """The evidence of a fetched material (SHARED, or any source a module registered)."""
+def evidence_fetch(*, material, applicant: Applicant, correlation_id: str, lookups: Lookups | None = None) -> Evidence:
+    """The evidence of a fetched material (SHARED, or any source a module registered). `lookups`
+    shares one submission's lookups with the pre-fill (the modules' providers do their own)."""
     provider = evidence_provider(material.source)
     if provider is None:
         if material.source == "licence":
             raise EvidenceUnavailable(_("E-licences cannot be fetched yet: upload “%(material)s”.")
                                       % {"material": material.name})
         raise EvidenceUnavailable(_("“%(material)s” cannot be fetched: upload it.") % {"material": material.name})
+    if provider is shared_evidence:
+        return shared_evidence(material=material, applicant=applicant, correlation_id=correlation_id,
+                               lookups=lookups)
     return provider(material=material, applicant=applicant, correlation_id=correlation_id)

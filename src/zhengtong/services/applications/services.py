@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy as _, pgettext_lazy
 
 from zhengtong.kernel.events.public import publish
 from zhengtong.kernel.identity.public import Actor
@@ -33,6 +33,7 @@ from .evidence import (
     LOCKED_PREFILLS,
     Applicant,
     EvidenceUnavailable,
+    Lookups,
     applicant_of,
     evidence_fetch,
     prefill_fetch,
@@ -244,8 +245,10 @@ def _answers_save(application: Application, clean: dict[str, str]) -> None:
     application.provenance = provenance
 
 
-def _complete_errors(implementation: ImplementationRef, application: Application) -> dict[str, list]:
-    """What is missing or invalid for submission: every field, every required material."""
+def _complete_errors(implementation: ImplementationRef, application: Application,
+                     materials: list[ApplicationMaterial] | None = None) -> dict[str, list]:
+    """What is missing or invalid for submission: every field, every required material (the
+    application's material rows, read unless given)."""
     errors: dict[str, list] = {}
     answers = application.answers or {}
     for field in implementation.form_fields:
@@ -253,7 +256,7 @@ def _complete_errors(implementation: ImplementationRef, application: Application
             form_field_validate(field, answers.get(field.name, ""))
         except ValidationError as error:
             errors[field.name] = error.error_list
-    present = {m.material_id: m for m in application.materials.all()}
+    present = {m.material_id: m for m in (application.materials.all() if materials is None else materials)}
     for material in implementation.materials:
         row = present.get(material.id)
         provided = row is not None and (row.waived or bool(row.file))
@@ -276,6 +279,18 @@ def draft_start(*, actor: Actor, implementation_id, channel: str = Channel.WEB) 
     """A new draft for the implementation, each pre-filled field fetched from the registries
     through the sharing gateway (as the service platform), with its provenance."""
     applicant = _applicant(actor)
+    implementation = _implementation_open(applicant, implementation_id, channel)
+    public_id = uuid.uuid4()
+    answers, provenance = _prefill(implementation, applicant, correlation_id=public_id.hex)
+    application = _draft_new(implementation, applicant, public_id=public_id, channel=channel, answers=answers,
+                             provenance=provenance)
+    with transaction.atomic():
+        application.save(force_insert=True)
+    return application
+
+
+def _implementation_open(applicant: Applicant, implementation_id, channel: str) -> ImplementationRef:
+    """The published implementation the applicant may apply for through this channel."""
     implementation = implementation_get(public_id=_uuid(implementation_id, "implementation"))
     if implementation is None or implementation.status != "published":
         raise ValidationError({"implementation": _("This service is not open for applications.")},
@@ -290,22 +305,27 @@ def draft_start(*, actor: Actor, implementation_id, channel: str = Channel.WEB) 
         raise ValidationError({"channel": _("This service cannot be applied for online.")}, code="not_online")
     if channel == Channel.MOBILE and not implementation.mobile:
         raise ValidationError({"channel": _("This service cannot be applied for on a phone.")}, code="not_mobile")
-    public_id = uuid.uuid4()
-    answers, provenance = _prefill(implementation, applicant, correlation_id=public_id.hex)
-    from zhengtong.kernel.org.models import Department, Division
-
-    with transaction.atomic():
-        application = Application.objects.create(
-            public_id=public_id, implementation_id=implementation.id, item_id=implementation.item_id,
-            applicant_user_id=applicant.user_id, citizen_id=applicant.citizen_id, company_id=applicant.company_id,
-            division=Division.objects.get(code=implementation.division_code),
-            department=Department.objects.get(pk=implementation.department_id),
-            state=ApplicationState.DRAFT, channel=channel, answers=answers, provenance=provenance,
-        )
-    return application
+    return implementation
 
 
-def _prefill(implementation: ImplementationRef, applicant: Applicant, *, correlation_id: str) -> tuple[dict, dict]:
+def _draft_new(implementation: ImplementationRef, applicant: Applicant, *, public_id: UUID, channel: str,
+               answers: dict, provenance: dict) -> Application:
+    """An unsaved draft of the implementation (its division and department checked to exist)."""
+    from zhengtong.kernel.org.models import Division
+
+    division_id = Division.objects.filter(code=implementation.division_code).values_list("id", flat=True).first()
+    if division_id is None:
+        raise Division.DoesNotExist(f"no division {implementation.division_code}")
+    return Application(
+        public_id=public_id, implementation_id=implementation.id, item_id=implementation.item_id,
+        applicant_user_id=applicant.user_id, citizen_id=applicant.citizen_id, company_id=applicant.company_id,
+        division_id=division_id, department_id=implementation.department_id,
+        state=ApplicationState.DRAFT, channel=channel, answers=answers, provenance=provenance,
+    )
+
+
+def _prefill(implementation: ImplementationRef, applicant: Applicant, *, correlation_id: str,
+             lookups: Lookups | None = None) -> tuple[dict, dict]:
     wanted: dict[str, list[str]] = {"person": [], "company": []}
     for field in implementation.form_fields:
         subject, _dot, attribute = field.prefill.partition(".")
@@ -313,8 +333,9 @@ def _prefill(implementation: ImplementationRef, applicant: Applicant, *, correla
             if subject == "company" and applicant.kind != "company":
                 continue
             wanted[subject].append(attribute)
+    lookups = lookups or Lookups()
     fetched = {subject: prefill_fetch(applicant=applicant, subject=subject, attributes=attributes,
-                                      correlation_id=correlation_id)
+                                      correlation_id=correlation_id, lookups=lookups)
                for subject, attributes in wanted.items() if attributes}
     answers: dict[str, str] = {}
     provenance: dict[str, dict] = {}
@@ -514,7 +535,14 @@ def _submit(actor: Actor, applicant: Applicant, application_id, key: str) -> App
     if implementation is None or implementation.status != "published":
         raise ValidationError({"implementation": _("This service is not open for applications any more.")},
                               code="not_published")
-    errors = _complete_errors(implementation, application)
+    return _submit_draft(actor, applicant, application, implementation, key, list(application.materials.all()))
+
+
+def _submit_draft(actor: Actor, applicant: Applicant, application: Application, implementation: ImplementationRef,
+                  key: str, materials: list[ApplicationMaterial]) -> Application:
+    """Submit a draft (locked, or made in this transaction) of this published implementation,
+    whose material rows are `materials`."""
+    errors = _complete_errors(implementation, application, materials)
     if errors:
         raise ValidationError(errors)
     today = china_today()
@@ -526,7 +554,9 @@ def _submit(actor: Actor, applicant: Applicant, application_id, key: str) -> App
     application.visits = max(implementation.visits, 1 if application.channel == Channel.COUNTER else 0)
     application.state = ApplicationState.SUBMITTED
     application.save()
-    waived = [m.material.code for m in application.materials.select_related("material") if m.waived]
+    codes = {material.id: material.code for material in implementation.materials}
+    waived = [codes[m.material_id] for m in _in_material_order(implementation, materials)
+              if m.waived and m.material_id in codes]
     _event(application, "submitted", _("Application submitted"),
            gettext("Reference %(reference)s; promised by %(due)s.") % {
                "reference": application.reference, "due": application.due_on.isoformat()},
@@ -567,19 +597,25 @@ def _submit(actor: Actor, applicant: Applicant, application_id, key: str) -> App
 
     if implementation.instant:
         table = implementation.decision
-        outcome, decision = _decide_instant(application, implementation, applicant, table)
+        outcome, decision = _decide_instant(application, implementation, applicant, table, materials)
         data = {"decision_table": table, "decision_outcome": "manual" if strict else outcome,
                 "reference": application.reference, "item": implementation.item_code}
         run = _start(application, "instant", data)
         if run.finished and decision is not None:
             application.instant = True
         _apply(application, run, intake=intake, actor=None,
-               reason=(decision.explanation if decision is not None else ""))
+               reason=(decision.explanation if decision is not None else ""), open_tasks={})
     else:
         run = _start(application, implementation.process, {"reference": application.reference,
                                                             "item": implementation.item_code})
-        _apply(application, run, intake=intake, actor=None)
+        _apply(application, run, intake=intake, actor=None, open_tasks={})  # a draft has no tasks
     return application
+
+
+def _in_material_order(implementation: ImplementationRef, rows: list[ApplicationMaterial]) -> list[ApplicationMaterial]:
+    """Material rows in the order the database gives them (the materials' positions, then ids)."""
+    position = {material.id: index for index, material in enumerate(implementation.materials)}
+    return sorted(rows, key=lambda row: (position.get(row.material_id, len(position)), row.pk or 0))
 
 
 def _reference(division_code: str, today: date) -> str:
@@ -612,11 +648,14 @@ def _typed(value):
     return value
 
 
-def decision_facts(application: Application, applicant: Applicant, implementation: ImplementationRef) -> dict:
+def decision_facts(application: Application, applicant: Applicant, implementation: ImplementationRef,
+                   materials: list[ApplicationMaterial] | None = None) -> dict:
     """Flat names a decision table may read: every fetched evidence field, every answer (typed),
-    and what is derived from the applicant: age, resident_of_city/_county/_province, kind."""
+    and what is derived from the applicant: age, resident_of_city/_county/_province, kind. (The
+    application's material rows are read unless given.)"""
     facts: dict = {}
-    for row in application.materials.all():
+    rows = application.materials.all() if materials is None else _in_material_order(implementation, materials)
+    for row in rows:
         if row.waived and isinstance(row.evidence, dict):
             for name, value in (row.evidence.get("fields") or {}).items():
                 facts.setdefault(name, value)
@@ -641,10 +680,10 @@ def decision_facts(application: Application, applicant: Applicant, implementatio
 
 
 def _decide_instant(application: Application, implementation: ImplementationRef, applicant: Applicant,
-                    table: str) -> tuple[str, Decision | None]:
+                    table: str, materials: list[ApplicationMaterial]) -> tuple[str, Decision | None]:
     """Run the item's decision table; record its inputs, outputs and matched rules. A table that
     cannot decide (missing, or failing) sends the application to a person."""
-    facts = decision_facts(application, applicant, implementation)
+    facts = decision_facts(application, applicant, implementation, materials)
     try:
         names = workflow.decision_inputs(table)
         inputs = {name: facts.get(name, "") for name in names}
@@ -704,12 +743,16 @@ def workflow_state_unpack(stored: dict | None) -> dict | None:
 
 
 def _apply(application: Application, run: workflow.WorkflowRun, *, intake, actor: Actor | None,
-           reason: str = "") -> None:
-    """Bring the application's tasks and state in line with a run of its process."""
+           reason: str = "", open_tasks: dict | None = None) -> None:
+    """Bring the application's tasks and state in line with a run of its process (`open_tasks`:
+    its open tasks by workflow task id when the caller knows them, {} for a draft just submitted)."""
     application.workflow = workflow_state_pack(run.state)
     today = china_today()
     ready_ids = {task.task_id for task in run.ready}
-    open_tasks = {t.workflow_task_id: t for t in application.tasks.filter(state=TaskState.OPEN)}
+    known = open_tasks is not None
+    if open_tasks is None:
+        open_tasks = {t.workflow_task_id: t for t in application.tasks.filter(state=TaskState.OPEN)}
+    any_open = not known or any(task_id in ready_ids for task_id in open_tasks)
     for task_id, task in open_tasks.items():
         if task_id not in ready_ids:
             task.state = TaskState.CANCELLED
@@ -719,6 +762,7 @@ def _apply(application: Application, run: workflow.WorkflowRun, *, intake, actor
     for ready in run.ready:
         if ready.task_id in open_tasks:
             continue
+        any_open = True
         ApplicationTask.objects.create(
             application=application, spec_id=ready.spec_id[:64], workflow_task_id=ready.task_id, name=ready.name[:200],
             role=ready.lane or "case_officer",
@@ -729,7 +773,7 @@ def _apply(application: Application, run: workflow.WorkflowRun, *, intake, actor
     if run.finished:
         result = run.data.get("result")
         state = ApplicationState.APPROVED if result == "approved" else ApplicationState.REJECTED
-        _conclude(application, state, str(run.data.get("reason") or reason or ""), actor=actor)
+        _conclude(application, state, str(run.data.get("reason") or reason or ""), actor=actor, tasks_open=any_open)
         return
     lanes = {task.lane for task in run.ready}
     if APPLICANT_LANE in lanes:
@@ -741,16 +785,19 @@ def _apply(application: Application, run: workflow.WorkflowRun, *, intake, actor
     application.save()
 
 
-def _conclude(application: Application, state: str, reason: str, *, actor: Actor | None) -> None:
+def _conclude(application: Application, state: str, reason: str, *, actor: Actor | None,
+              tasks_open: bool = True) -> None:
+    """Conclude the application (`tasks_open` False when the caller knows it has no open task)."""
     application.state = state
     application.concluded_at = now()
     application.outcome_reason = reason
     application.save()
-    application.tasks.filter(state=TaskState.OPEN).update(state=TaskState.CANCELLED, completed_at=now())
+    if tasks_open:
+        application.tasks.filter(state=TaskState.OPEN).update(state=TaskState.CANCELLED, completed_at=now())
     if state == ApplicationState.WITHDRAWN:
         title, kind = _("Application withdrawn"), "withdrawn"
     elif state == ApplicationState.APPROVED:
-        title, kind = _("Approved"), "approved"
+        title, kind = pgettext_lazy("办件", "Approved"), "approved"
     else:
         title, kind = _("Not approved"), "rejected"
     label = gettext("Applicant") if state == ApplicationState.WITHDRAWN else (
@@ -914,31 +961,56 @@ def application_withdraw(*, actor: Actor, application_id, reason: str) -> Applic
 def application_start_submitted(*, actor: Actor, implementation_id, answers: dict, idempotency_key: str,
                                 channel: str = Channel.WEB) -> Application:
     """For zero-field instant items and APIs: draft, answers, every fetchable material fetched and
-    accepted, and submission, in one transaction. A retry with the same key returns the first."""
+    accepted, and submission, in one transaction. A retry with the same key returns the first.
+
+    The reads (pre-fill, evidence) go through the gateway before the transaction opens, each one
+    logged; one submission looks the implementation, the applicant's registry record and the
+    platform's client up once. When a concurrent submission with the same key wins the race, this
+    one's whole transaction is rolled back (no draft left behind) and the winner is returned."""
     applicant = _applicant(actor)
     key = _key_check(idempotency_key)
     existing = _by_key(actor, key)
     if existing is not None:
         return existing
-    with transaction.atomic():
-        draft = draft_start(actor=actor, implementation_id=implementation_id, channel=channel)
-        if answers:
-            draft_answer(actor=actor, application_id=draft.public_id, answers=answers)
-        implementation = _implementation(draft)
-        for material in implementation.materials:
-            if material.source in FETCHED_SOURCES:
-                try:
-                    evidence = evidence_fetch(material=material, applicant=applicant,
-                                              correlation_id=draft.public_id.hex)
-                except EvidenceUnavailable as error:
-                    if material.required:
-                        raise ValidationError({f"materials.{material.code}": error.message},
-                                              code="evidence_unavailable") from None
-                    continue
-                ApplicationMaterial.objects.create(
-                    application=draft, material_id=material.id, source=material.source, waived=True,
-                    evidence=evidence.as_json(), evidence_ref=evidence.ref, previewed_at=now())
-        return application_submit(actor=actor, application_id=draft.public_id, idempotency_key=key)
+    implementation = _implementation_open(applicant, implementation_id, channel)
+    public_id = uuid.uuid4()
+    correlation_id = public_id.hex
+    lookups = Lookups()
+    prefilled, provenance = _prefill(implementation, applicant, correlation_id=correlation_id, lookups=lookups)
+    draft = _draft_new(implementation, applicant, public_id=public_id, channel=channel, answers=prefilled,
+                       provenance=provenance)
+    if answers:
+        _answers_save(draft, _answers_check(implementation, draft, answers))
+    fetched: list[tuple] = []
+    for material in implementation.materials:
+        if material.source in FETCHED_SOURCES:
+            try:
+                evidence = evidence_fetch(material=material, applicant=applicant, correlation_id=correlation_id,
+                                          lookups=lookups)
+            except EvidenceUnavailable as error:
+                if material.required:
+                    raise ValidationError({f"materials.{material.code}": error.message},
+                                          code="evidence_unavailable") from None
+                continue
+            fetched.append((material, evidence))
+    try:
+        with transaction.atomic():
+            draft.save(force_insert=True)
+            at = now()
+            rows = ApplicationMaterial.objects.bulk_create([
+                ApplicationMaterial(application=draft, material_id=material.id, source=material.source, waived=True,
+                                    evidence=evidence.as_json(), evidence_ref=evidence.ref, previewed_at=at)
+                for material, evidence in fetched])
+            if rows and any(row.pk is None for row in rows):  # a database that returns no ids
+                rows = list(draft.materials.all())
+            return _submit_draft(actor, applicant, draft, implementation, key, rows)
+    except IntegrityError:
+        # A concurrent submission with the same key won the race: this one's draft, materials and
+        # everything else rolled back with the transaction; answer with the winner's application.
+        existing = _by_key(actor, key)
+        if existing is not None:
+            return existing
+        raise
 
 
 # --- periodic work -------------------------------------------------------------------------------

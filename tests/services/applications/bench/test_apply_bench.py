@@ -213,9 +213,10 @@ def test_wrk_submits_with_retries_and_the_sweep_reconciles_every_key(live_server
     for path in (benchmarks.BARE_PATH, benchmarks.API_PATH):
         assert benchmarks.http_post(port, path, sessions[0].headers(f"warm{path}"), body)[0] == 201
     ledgered = LedgerLeaf.objects.filter(kind="application.submitted").count()
-    # One connection: the live server shares the test's database connection on SQLite.
+    # One connection: the live server shares the test's database connection on SQLite. Six seconds,
+    # so a loaded machine (the suite runs on two workers) still sends enough requests for retries.
     bare = benchmarks.wrk_run(port=port, path=benchmarks.BARE_PATH, body=body, sessions_file=sessions_file,
-                              run_id="wb1-bare0", seconds=2, workdir=work, connections=1, threads=1, retry_every=4)
+                              run_id="wb1-bare0", seconds=6, workdir=work, connections=1, threads=1, retry_every=4)
     assert bare.requests > 0 and bare.socket_errors == 0 and bare.non_2xx == 0
     assert bare.retries >= 1 and bare.created + bare.replayed == bare.requests
     # One connection: each retry comes after its key was stored, and is answered as a replay (but
@@ -227,7 +228,7 @@ def test_wrk_submits_with_retries_and_the_sweep_reconciles_every_key(live_server
     assert _quietly(lambda: LedgerLeaf.objects.filter(kind="application.submitted").count()) == ledgered
 
     api = benchmarks.wrk_run(port=port, path=benchmarks.API_PATH, body=body, sessions_file=sessions_file,
-                             run_id="wb1-api0", seconds=2, workdir=work, connections=1, threads=1, retry_every=4)
+                             run_id="wb1-api0", seconds=6, workdir=work, connections=1, threads=1, retry_every=4)
     assert api.requests > 0 and api.socket_errors == 0 and api.non_2xx == 0
     assert api.retries >= 1 and api.retries - 1 <= api.replayed <= api.retries
     assert api.created + api.replayed == api.requests

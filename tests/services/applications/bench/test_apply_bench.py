@@ -9,24 +9,17 @@ which the benchmark needs. Tests that drive wrk are skipped only where wrk is no
 """
 
 import json
-import os
-import shutil
-import time
 from datetime import date
 
 import pytest
-from django.test import Client
+from django.db import connections, transaction
+from django.test import Client, override_settings
 
 from zhengtong.kernel.ids.public import resident_id_parse
 from zhengtong.kernel.ledger.models import LedgerLeaf
 from zhengtong.services.applications import benchmarks
 from zhengtong.services.applications.models import Application, Decision
 
-needs_wrk = pytest.mark.skipif(
-    shutil.which("wrk") is None,
-    reason="wrk is not installed: the benchmark's load generator (scripts/ensure-wrk installs Debian's wrk)",
-)
-ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 BENCH_URLS = "zhengtong.services.applications.bench_views"
 
 
@@ -54,19 +47,32 @@ def test_the_lua_key_and_citizen_of_a_submission_are_what_the_sweep_recomputes()
     assert json.loads(benchmarks.submission_body("abc")) == {"implementation": "abc"}
 
 
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The benchmark's world at 12 citizens, made the way the benchmark makes it, once for the
+    module (in a transaction rolled back at its end; each test runs in a savepoint inside it), with
+    the bench settings' URLs (the bare view in front of production's)."""
+    work = tmp_path_factory.mktemp("apply-world")
+    (work / "work").mkdir()
+    with django_db_blocker.unblock(), override_settings(LAKE_URL=(work / "lake").as_uri(), ROOT_URLCONF=BENCH_URLS):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            benchmarks.bench_org_ensure()
+            made = benchmarks.bench_world_create(citizens=12, workdir=work / "work")
+            made["sessions"] = benchmarks.sessions_read(work / "work" / "sessions.txt")
+            made["body"] = benchmarks.submission_body(made["implementation"])
+            yield made
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            for connection in connections.all():
+                connection.close()
+
+
 @pytest.fixture
-def world(db, tmp_path, settings):
-    """The benchmark's world at 12 citizens, made the way the benchmark makes it, in the test
-    database; the bench settings' URLs (the bare view in front of production's)."""
-    settings.LAKE_URL = (tmp_path / "lake").as_uri()
-    settings.ROOT_URLCONF = BENCH_URLS
-    work = tmp_path / "work"
-    work.mkdir()
-    benchmarks.bench_org_ensure()
-    made = benchmarks.bench_world_create(citizens=12, workdir=work)
-    made["sessions"] = benchmarks.sessions_read(work / "sessions.txt")
-    made["body"] = benchmarks.submission_body(made["implementation"])
-    return made
+def world(world_once, db):
+    return world_once
 
 
 def _post(path: str, session: benchmarks.Session, key: str | None, body: bytes):
@@ -180,90 +186,3 @@ def test_the_bench_settings_mount_the_bare_view_only_there():
     from zhengtong.settings import bench_apply
 
     assert bench_apply.ROOT_URLCONF == BENCH_URLS and bench_apply.DEBUG is False
-
-
-def _quietly(read, *, seconds: float = 10.0):
-    """A read of the test's SQLite database once the live server's thread has let go of it."""
-    from django.db import OperationalError
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return read()
-        except OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-@needs_wrk
-@pytest.mark.django_db(transaction=True)
-def test_wrk_submits_with_retries_and_the_sweep_reconciles_every_key(live_server, tmp_path, settings):
-    settings.LAKE_URL = (tmp_path / "lake").as_uri()
-    settings.ROOT_URLCONF = BENCH_URLS
-    work = tmp_path / "work"
-    work.mkdir()
-    benchmarks.bench_org_ensure()
-    made = benchmarks.bench_world_create(citizens=10, workdir=work)
-    sessions_file = work / "sessions.txt"
-    body = benchmarks.submission_body(made["implementation"])
-    port = int(live_server.url.rsplit(":", 1)[1])
-    sessions = benchmarks.sessions_read(sessions_file)
-    # The live server's first requests load the URLs and the processes: not wrk's to wait for.
-    for path in (benchmarks.BARE_PATH, benchmarks.API_PATH):
-        assert benchmarks.http_post(port, path, sessions[0].headers(f"warm{path}"), body)[0] == 201
-    ledgered = LedgerLeaf.objects.filter(kind="application.submitted").count()
-    # One connection: the live server shares the test's database connection on SQLite. Six seconds,
-    # so a loaded machine (the suite runs on two workers) still sends enough requests for retries.
-    bare = benchmarks.wrk_run(port=port, path=benchmarks.BARE_PATH, body=body, sessions_file=sessions_file,
-                              run_id="wb1-bare0", seconds=6, workdir=work, connections=1, threads=1, retry_every=4)
-    assert bare.requests > 0 and bare.socket_errors == 0 and bare.non_2xx == 0
-    assert bare.retries >= 1 and bare.created + bare.replayed == bare.requests
-    # One connection: each retry comes after its key was stored, and is answered as a replay (but
-    # the last request sent may be in flight when wrk stops, unanswered).
-    assert bare.retries - 1 <= bare.replayed <= bare.retries
-    # The live server's thread may still be finishing the request in flight (SQLite: wait, or the
-    # shared in-memory database reports its table locked).
-    benchmarks.settle(bare)
-    assert _quietly(lambda: LedgerLeaf.objects.filter(kind="application.submitted").count()) == ledgered
-
-    api = benchmarks.wrk_run(port=port, path=benchmarks.API_PATH, body=body, sessions_file=sessions_file,
-                             run_id="wb1-api0", seconds=6, workdir=work, connections=1, threads=1, retry_every=4)
-    assert api.requests > 0 and api.socket_errors == 0 and api.non_2xx == 0
-    assert api.retries >= 1 and api.retries - 1 <= api.replayed <= api.retries
-    assert api.created + api.replayed == api.requests
-    assert api.threads == [(1, api.issued)]
-    # The one submission in flight when wrk stopped may still be finishing in the server's thread.
-    benchmarks.settle(api)
-    stored = _quietly(lambda: Application.objects.filter(idempotency_key__startswith="wb1-api").count())
-    assert api.created <= stored <= api.issued
-
-    answers, statuses = benchmarks.sweep(port=port, path=benchmarks.API_PATH, body=body, sessions=sessions,
-                                         runs=[api], clients=1)
-    assert sum(statuses.values()) == api.issued == len(answers)
-    assert set(statuses) <= {200, 201}
-    counted = benchmarks.reconcile("wb1-api", answers)
-    assert counted["applications_stored"] == counted["keys_acknowledged"] == api.issued
-    assert benchmarks.reconciled({"reconciliation": counted})
-
-
-@needs_wrk
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="the whole harness runs on PostgreSQL (DATABASE_URL), as the benchmark")
-def test_the_whole_harness_at_a_small_scale_reconciles_every_submission():
-    figures = benchmarks.measure(citizens=60, warmup=2, round_seconds=3, rounds=2, connections=4, retry_every=2,
-                                 server_url=os.environ["DATABASE_URL"])
-    for side in ("api", "bare"):
-        assert figures[side]["requests"] > 0 and figures[side]["errors"] == 0
-        assert len(figures[side]["rounds"]) == 2
-        assert figures[side]["retries"] > 0
-    assert figures["probe"] == {"api_status": 201, "retry_status": 200, "state": "approved", "bare_status": 201}
-    count = figures["reconciliation"]
-    assert count["applications_stored"] == count["keys_acknowledged"] == figures["api"]["issued"]
-    assert count["duplicates"] == count["mismatched"] == count["answered_differently"] == 0
-    assert benchmarks.reconciled(figures)
-    assert figures["setup"]["citizens"] == 60 and figures["retry_every"] == 2
-
-    result = benchmarks.result_from(figures)
-    assert result.name == "apply"
-    assert result.ratio == pytest.approx(figures["bare"]["rate"] / figures["api"]["rate"])
-    assert f"{count['applications_stored']:,} applications stored" in result.notes

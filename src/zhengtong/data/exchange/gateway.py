@@ -27,7 +27,7 @@ prepared statement on PostgreSQL), then one short transaction for the log (the l
 the ShareCall row); no ORM query building on that path (see "the hot path's SQL").
 
 Registry services (registry-person, registry-company) are read live from the registry
-(registry.public.golden_records_shared): the key is the registry id; an id merged into another
+(registry.public.golden_values_shared): the key is the registry id; an id merged into another
 answers with the survivor's record, whose key is the survivor's id (the caller sees the id
 changed). They offer single records and batches, not queries or aggregates.
 
@@ -53,7 +53,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.data.ingest.public import duckdb_connect, version_relation_sql
-from zhengtong.data.registry.public import golden_records_shared, master_get
+from zhengtong.data.registry.public import golden_values_shared
 from zhengtong.kernel.identity.public import Actor
 from zhengtong.kernel.ledger.public import LedgerEntry, ledger_append_with_row
 from zhengtong.kernel.masking.public import FieldKind, mask_value
@@ -580,26 +580,15 @@ def _rows_registry(service: SharingService, keys: Sequence[str]) -> dict[str, _R
     """Golden records by registry id, every needed attribute in plain (masked afterwards here, by
     the service's masking kinds): a merged id gives the survivor's record."""
     kind = _registry_kind(service)
-    survivors: dict[str, str] = {}
-    for key in dict.fromkeys(keys):
-        ref = master_get(key)
-        if ref is not None and ref.kind == kind and ref.status == "active":
-            survivors[key] = ref.registry_id
-    if not survivors:
-        return {}
     subject_field = service.subject_field or REGISTRY_SUBJECT_FIELD.get(kind, "")
     division_field = service.division_field or REGISTRY_DIVISION_FIELD
     wanted = tuple(dict.fromkeys([*_service_fields(service), subject_field, division_field]))
-    records = golden_records_shared(kind=kind, registry_ids=list(dict.fromkeys(survivors.values())), fields=wanted,
-                                    clear_fields=frozenset(wanted))
-    by_id = {}
-    for record in records:
-        values = {a.name: a.value for a in record.attributes}
+    rows = {}
+    for key, (registry_id, values) in golden_values_shared(kind=kind, registry_ids=list(keys), fields=wanted).items():
         identifier = values.get(subject_field) if subject_field else None
         ref = subject_ref(service.subject_kind or kind, identifier) if identifier else ""
-        division = str(values.get(division_field) or "")
-        by_id[record.registry_id] = _Row(record.registry_id, values, ref, division, record.registry_id)
-    return {key: by_id[survivor] for key, survivor in survivors.items() if survivor in by_id}
+        rows[key] = _Row(registry_id, values, ref, str(values.get(division_field) or ""), registry_id)
+    return rows
 
 
 def _rows(service: SharingService, keys: Sequence[str]) -> dict[str, _Row]:

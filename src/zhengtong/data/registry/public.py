@@ -11,14 +11,14 @@ Values are never in events: a subscriber reads them through the registry API und
 
 from dataclasses import dataclass
 
-from .attributes import LABELS, MASKING
+from .attributes import GENDER_WORDS, LABELS, MASKING
 from .ids import registry_id_normalize
 from .models import ATTRIBUTES, GoldenAttribute, MasterRecord, MasterStatus
 from .selectors import GoldenRecord, Scope, _golden_many
 from .services import GOLDEN_RECORD_CHANGED, MASTER_MERGED, identifier_index
 
-__all__ = ["ATTRIBUTES", "GOLDEN_RECORD_CHANGED", "LABELS", "MASKING", "MASTER_MERGED", "GoldenRecord", "MasterRef", "golden_records_shared", "master_get",
-           "registry_lookup"]
+__all__ = ["ATTRIBUTES", "GOLDEN_RECORD_CHANGED", "LABELS", "MASKING", "MASTER_MERGED", "GoldenRecord", "MasterRef", "golden_records_shared", "golden_values_shared",
+           "master_get", "registry_lookup"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,49 @@ def registry_lookup(*, kind: str, resident_id: str = "", uscc: str = "") -> Mast
                                           lookup_index=identifier_index(attribute, value))
            .select_related("master").first())
     return MasterRef(row.master.registry_id, row.master.kind, row.master.status) if row else None
+
+
+def masters_resolve(registry_ids: list[str]) -> dict[str, MasterRecord]:
+    """The master each id names, following merges to the survivor (unknown and malformed ids left
+    out): one query for all, and one more per merge hop only when some id was merged."""
+    normalized = {asked: registry_id_normalize(asked) for asked in dict.fromkeys(registry_ids)}
+    by_id = {m.registry_id: m for m in MasterRecord.objects.filter(
+        registry_id__in={n for n in normalized.values() if n})}
+    found = {asked: by_id[n] for asked, n in normalized.items() if n and n in by_id}
+    seen: set[int] = set()
+    while merged := {asked: m for asked, m in found.items()
+                     if m.status == MasterStatus.MERGED and m.merged_into_id not in seen}:
+        seen.update(m.pk for m in merged.values())
+        targets = MasterRecord.objects.in_bulk({m.merged_into_id for m in merged.values()})
+        for asked, master in merged.items():
+            target = targets.get(master.merged_into_id)
+            if target is None:
+                del found[asked]
+            else:
+                found[asked] = target
+    return found
+
+
+def golden_values_shared(*, kind: str, registry_ids: list[str], fields: tuple[str, ...]) -> dict[str, tuple[str, dict]]:
+    """The gateway's keyed read: for each id of an active `kind` master (merged ids follow to the
+    survivor), (the survivor's registry id, {attribute: value}) with `fields` only, in plain (gender
+    as its word, as golden records show it). Two queries whatever the count; no provenance, no
+    access check and no ledger entry: the exchange gateway masks, decides and logs."""
+    masters = {asked: m for asked, m in masters_resolve(registry_ids).items()
+               if m.kind == kind and m.status == MasterStatus.ACTIVE}
+    if not masters:
+        return {}
+    wanted = set(fields)
+    values: dict[int, dict] = {m.pk: {} for m in masters.values()}
+    for master_id, attribute, value in GoldenAttribute.objects.filter(
+            master_id__in=list(values), attribute__in=[a for a in ATTRIBUTES[kind] if a in wanted]
+    ).values_list("master_id", "attribute", "value"):
+        if value is not None and attribute == "gender":
+            value = str(GENDER_WORDS.get(value, value))
+        values[master_id][attribute] = value
+    order = {a: i for i, a in enumerate(ATTRIBUTES[kind])}
+    return {asked: (m.registry_id, dict(sorted(values[m.pk].items(), key=lambda item: order[item[0]])))
+            for asked, m in masters.items()}
 
 
 def golden_records_shared(*, kind: str, registry_ids: list[str] | None = None, resident_ids: list[str] | None = None,

@@ -120,7 +120,9 @@ def event_publish(*, name: str, payload: dict) -> UUID:
     payload_check(payload)
     now = timezone.now()
     handlers = handlers_for(name)
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two statements on every publish): if writing
+    # the event fails, the caller's change must not commit without it anyway.
+    with transaction.atomic(savepoint=False):
         event = OutboxEvent.objects.create(name=name, payload=payload, occurred_at=now)
         if handlers:
             EventDelivery.objects.bulk_create(

@@ -72,31 +72,56 @@ def adapters() -> tuple:
     return _adapters(tuple(getattr(settings, "NOTICE_ADAPTERS", DEFAULT_ADAPTERS)))
 
 
-def _contact(user_id: int) -> tuple[str, str]:
+def _contacts(user_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """(email, mobile) of each user: mobiles from the citizen accounts, emails only where the
+    user model has the field (accounts here may have none)."""
     from zhengtong.kernel.identity.models import Citizen, User
 
-    user = User.objects.filter(pk=user_id).first()
-    email = (getattr(user, "email", "") or "") if user else ""  # accounts may have no email at all
-    citizen = Citizen.objects.filter(user_id=user_id).only("mobile").first()
-    return email, (citizen.mobile or "") if citizen else ""
+    emails: dict[int, str] = {}
+    if any(field.name == "email" for field in User._meta.concrete_fields):
+        emails = {pk: email or "" for pk, email in User.objects.filter(pk__in=user_ids).values_list("pk", "email")}
+    mobiles = dict(Citizen.objects.filter(user_id__in=user_ids).values_list("user_id", "mobile"))
+    return {user_id: (emails.get(user_id, ""), mobiles.get(user_id) or "") for user_id in user_ids}
 
 
-def _send_copies(notice_id: int) -> None:
-    notice = Notice.objects.filter(pk=notice_id).first()
-    if notice is None:
-        return
-    email, mobile = _contact(notice.user_id)
-    message = OutgoingNotice(notice.user_id, email, mobile, notice.title, notice.body, notice.url)
-    for adapter in adapters():
-        try:
-            adapter.send(message)
-        except Exception:
-            logger.exception("notice adapter %s failed for notice %s", type(adapter).__name__, notice.public_id)
+class _Copies:
+    """The copies of the notices one transaction (or one savepoint of it) made, sent in one go
+    when it commits: the contacts are looked up once for all of them."""
+
+    def __init__(self):
+        self.notices: list[Notice] = []
+
+    def __call__(self) -> None:
+        contacts = _contacts({notice.user_id for notice in self.notices})
+        for notice in self.notices:
+            email, mobile = contacts[notice.user_id]
+            message = OutgoingNotice(notice.user_id, email, mobile, notice.title, notice.body, notice.url)
+            for adapter in adapters():
+                try:
+                    adapter.send(message)
+                except Exception:
+                    logger.exception("notice adapter %s failed for notice %s", type(adapter).__name__,
+                                     notice.public_id)
+
+
+def _copies_after_commit(notice: Notice) -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        scope = list(connection.savepoint_ids)
+        for savepoints, callback, _robust in connection.run_on_commit:
+            # Only a batch of the same savepoint: a rolled-back savepoint drops its batch with it.
+            if isinstance(callback, _Copies) and list(savepoints) == scope:
+                callback.notices.append(notice)
+                return
+    copies = _Copies()
+    copies.notices.append(notice)
+    # robust: a failing adapter setup must not turn the committed action into an error.
+    transaction.on_commit(copies, robust=True)
 
 
 def notice_create(*, user_id: int, title: str, body: str = "", url: str = "", application=None) -> Notice:
     """The in-app notice now (in the caller's transaction), its copies after commit."""
     notice = Notice.objects.create(user_id=user_id, application=application, title=str(title)[:200],
                                    body=str(body), url=url[:255])
-    transaction.on_commit(lambda: _send_copies(notice.pk))
+    _copies_after_commit(notice)
     return notice

@@ -20,11 +20,16 @@ APPLICANT_LANE = "applicant"
 REFERENCE_RANDOM_DIGITS = 8
 
 
-def intake_department(division_code: str) -> Department:
+def intake_department(division_code: str, *, division_id: int | None = None) -> Department:
     """The service centre of the division: its general office, or the nearest one above it (a
-    township has no departments of its own)."""
+    township has no departments of its own). `division_id`, when the caller knows the division's
+    row, saves looking it up where the division has its own office."""
     from zhengtong.kernel.org.models import Division
 
+    if division_id:
+        office = Department.objects.filter(division_id=division_id, kind=DepartmentKind.GENERAL_OFFICE).first()
+        if office is not None:
+            return office
     division = Division.objects.select_related("parent").filter(code=division_code).first()
     while division is not None:
         office = Department.objects.filter(division=division, kind=DepartmentKind.GENERAL_OFFICE).first()

@@ -149,12 +149,17 @@ def _application_url(application: Application) -> str:
     return reverse("applications:detail", args=[application.public_id])
 
 
+def _item_code(application: Application) -> str:
+    """The application's item code: as the submission knew it (no query), else from its item."""
+    return getattr(application, "known_item_code", "") or application.item.code
+
+
 def _event_payload(application: Application) -> dict:
     return {
         "application": str(application.public_id),
         "reference": application.reference,
         "state": application.state,
-        "item": application.item.code,
+        "item": _item_code(application),
         "department": application.department_id,
         "applicant_user": application.applicant_user_id,
     }
@@ -310,16 +315,11 @@ def _implementation_open(applicant: Applicant, implementation_id, channel: str) 
 
 def _draft_new(implementation: ImplementationRef, applicant: Applicant, *, public_id: UUID, channel: str,
                answers: dict, provenance: dict) -> Application:
-    """An unsaved draft of the implementation (its division and department checked to exist)."""
-    from zhengtong.kernel.org.models import Division
-
-    division_id = Division.objects.filter(code=implementation.division_code).values_list("id", flat=True).first()
-    if division_id is None:
-        raise Division.DoesNotExist(f"no division {implementation.division_code}")
+    """An unsaved draft of the implementation (its division and department are its own rows)."""
     return Application(
         public_id=public_id, implementation_id=implementation.id, item_id=implementation.item_id,
         applicant_user_id=applicant.user_id, citizen_id=applicant.citizen_id, company_id=applicant.company_id,
-        division_id=division_id, department_id=implementation.department_id,
+        division_id=implementation.division_id, department_id=implementation.department_id,
         state=ApplicationState.DRAFT, channel=channel, answers=answers, provenance=provenance,
     )
 
@@ -546,14 +546,16 @@ def _submit_draft(actor: Actor, applicant: Applicant, application: Application, 
     if errors:
         raise ValidationError(errors)
     today = china_today()
-    intake = intake_department(implementation.division_code)
+    intake = intake_department(implementation.division_code, division_id=implementation.division_id)
     application.reference = _reference(implementation.division_code, today)
     application.idempotency_key = key
     application.submitted_at = now()
     application.due_on = application_due_on(today, implementation.promised_days)
     application.visits = max(implementation.visits, 1 if application.channel == Channel.COUNTER else 0)
     application.state = ApplicationState.SUBMITTED
-    application.save()
+    application.known_item_code = implementation.item_code  # not a column: spares reading the item again
+    # Not saved here: whatever follows (a hook's refusal, the instant decision, the process's first
+    # tasks) ends in _conclude or _apply, which save the row once with all of it.
     codes = {material.id: material.code for material in implementation.materials}
     waived = [codes[m.material_id] for m in _in_material_order(implementation, materials)
               if m.waived and m.material_id in codes]
@@ -806,7 +808,7 @@ def _conclude(application: Application, state: str, reason: str, *, actor: Actor
     ledger_kind = "application.withdrawn" if state == ApplicationState.WITHDRAWN else "application.decided"
     ledger_append(kind=ledger_kind, subject=f"application:{application.public_id}", actor=actor_label(actor),
                   payload={"reference": application.reference, "state": state, "reason": reason,
-                           "instant": application.instant, "item": application.item.code,
+                           "instant": application.instant, "item": _item_code(application),
                            "department": application.department_id})
     publish(EVENT_CONCLUDED, _event_payload(application))
     if state != ApplicationState.WITHDRAWN:

@@ -65,6 +65,7 @@ class ImplementationRef:
     decision: str
     form_fields: tuple[FormField, ...]
     materials: tuple[MaterialRef, ...]
+    division_id: int = 0  # the implementing division's row (division_code names it)
 
     def form_field(self, name: str) -> FormField | None:
         return next((field for field in self.form_fields if field.name == name), None)

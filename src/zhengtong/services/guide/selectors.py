@@ -85,6 +85,7 @@ def implementation_ref(implementation: ItemImplementation) -> ImplementationRef:
         decision=implementation.decision,
         form_fields=tuple(FormField.from_json(entry) for entry in implementation.form_fields or ()),
         materials=tuple(material_ref(material) for material in implementation.materials.all()),
+        division_id=implementation.division_id,
     )
 
 

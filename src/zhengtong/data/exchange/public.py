@@ -11,12 +11,12 @@ from .models import SubjectKind
 from .personal import access_log_for, records_about
 from .publishing import service_publish
 from .ratelimit import rate_limit_hit
-from .services import ItemSpec, directory_sync, grant_revoke, grant_subscriptions_expire, item_decide, request_submit, service_get
+from .services import ItemSpec, directory_sync, grant_revoke, grant_subscriptions_expire, item_decide, request_submit, service_get, services_get
 from .subjects import subject_ref
 
 __all__ = [
     "Caller", "ItemSpec", "ShareError", "SubjectKind", "access_log_for", "consent_find", "consent_give", "consent_options",
     "consent_revoke", "consents_of", "directory_sync", "grant_revoke", "grant_subscriptions_expire", "item_decide", "records_about",
-    "rate_limit_hit", "request_submit", "service_get", "service_publish", "share_aggregate", "share_batch", "share_query",
+    "rate_limit_hit", "request_submit", "service_get", "service_publish", "services_get", "share_aggregate", "share_batch", "share_query",
     "share_record", "subject_ref",
 ]

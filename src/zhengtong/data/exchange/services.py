@@ -291,6 +291,11 @@ def service_get(code: str) -> SharingService | None:
     return SharingService.objects.filter(code=code).first()
 
 
+def services_get(codes: list[str]) -> dict[str, SharingService]:
+    """The services under these codes, in one query (unknown codes left out)."""
+    return {service.code: service for service in SharingService.objects.filter(code__in=set(codes))}
+
+
 # --- baskets -----------------------------------------------------------------------------------
 
 

@@ -122,16 +122,15 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 
 def _detail(actor, application) -> dict:
+    detail = selectors.application_detail(actor=actor, application_id=application.public_id)
+    application = detail.application  # with its item, department and implementation selected
     data = dict(ApplicationSerializer(application).data)
     data.update({
         "answers": application.answers, "provenance": application.provenance, "draft_step": application.draft_step,
         "corrections": application.corrections,
-        "materials": MaterialSerializer(selectors.application_materials(
-            actor=actor, application_id=application.public_id), many=True).data,
-        "timeline": TimelineSerializer(selectors.application_timeline(
-            actor=actor, application_id=application.public_id), many=True).data,
-        "decisions": DecisionSerializer(selectors.application_decisions(
-            actor=actor, application_id=application.public_id), many=True).data,
+        "materials": MaterialSerializer(detail.materials, many=True).data,
+        "timeline": TimelineSerializer(detail.timeline, many=True).data,
+        "decisions": DecisionSerializer(detail.decisions, many=True).data,
     })
     return data
 
@@ -316,10 +315,10 @@ class SubmissionApi(ApplicationsApi):
             return Response(error_body("idempotency_key_required"), status=400)
         data = self.parsed(SubmissionInput)
         actor = self.actor
-        replay = selectors.application_key_used(actor=actor, idempotency_key=key)
         application = services.application_start_submitted(
             actor=actor, implementation_id=data["implementation"], answers=data["answers"], idempotency_key=key,
             channel=data["channel"])
+        replay = getattr(application, "replayed", False)
         return Response(_detail(actor, application), status=status.HTTP_200_OK if replay else status.HTTP_201_CREATED)
 
 

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from zhengtong.data.exchange.public import Caller, ShareError, service_get, share_record
+from zhengtong.data.exchange.public import Caller, ShareError, service_get, services_get, share_record
 from zhengtong.data.registry.public import registry_lookup
 from zhengtong.kernel.identity.models import ApiClient, Citizen, Company
 from zhengtong.kernel.identity.public import Actor
@@ -96,6 +96,14 @@ class Lookups:
         if code not in self._services:
             self._services[code] = service_get(code)
         return self._services[code]
+
+    def services_prefetch(self, codes) -> None:
+        """Look the services a submission will read up in one query instead of one each."""
+        missing = [code for code in dict.fromkeys(codes) if code and code not in self._services]
+        if missing:
+            found = services_get(missing)
+            for code in missing:
+                self._services[code] = found.get(code)
 
 
 # --- who applies ------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from .measures import Measure, measures
 from .models import Application, ApplicationEvent, ApplicationMaterial, ApplicationTask, Decision, Notice, TaskState
 
 __all__ = [
-    "Measure", "TimelineEntry", "access_application", "application_decisions", "application_key_used",
+    "ApplicationDetail", "Measure", "TimelineEntry", "access_application", "application_decisions",
+    "application_detail", "application_key_used",
     "application_list_mine",
     "application_materials", "application_tasks", "application_timeline", "applications_handled",
     "is_applicant", "measures", "notices_mine", "task_queue",
@@ -133,6 +134,31 @@ def application_decisions(*, actor: Actor, application_id) -> list[Decision]:
     """The recorded decisions (decision tables', hooks'), with their inputs and matched rules."""
     application = access_application(actor=actor, application_id=application_id)
     return list(Decision.objects.filter(application=application).order_by("decided_at", "id"))
+
+
+@dataclass(frozen=True)
+class ApplicationDetail:
+    """An application as its detail page and API show it, read with one access check."""
+
+    application: Application
+    materials: list[ApplicationMaterial]
+    timeline: list[TimelineEntry]
+    decisions: list[Decision]
+
+
+def application_detail(*, actor: Actor, application_id) -> ApplicationDetail:
+    """The application, its materials, timeline and decisions (as the three selectors below give
+    them), checking the actor's access once."""
+    application = access_application(actor=actor, application_id=application_id)
+    materials = list(ApplicationMaterial.objects.filter(application=application).select_related("material")
+                     .order_by("material__position", "id"))
+    events = ApplicationEvent.objects.filter(application=application)
+    if is_applicant(actor):
+        events = events.filter(visible_to_applicant=True)
+    timeline = [TimelineEntry(e.kind, e.title, e.note, e.actor_label, e.at, e.visible_to_applicant)
+                for e in events.order_by("at", "id")]
+    decisions = list(Decision.objects.filter(application=application).order_by("decided_at", "id"))
+    return ApplicationDetail(application, materials, timeline, decisions)
 
 
 def application_materials(*, actor: Actor, application_id) -> list[ApplicationMaterial]:

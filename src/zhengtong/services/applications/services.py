@@ -31,6 +31,7 @@ from zhengtong.services.guide.public import ImplementationRef, form_field_valida
 from . import workflow
 from .evidence import (
     LOCKED_PREFILLS,
+    REGISTRY_SERVICE,
     Applicant,
     EvidenceUnavailable,
     Lookups,
@@ -520,6 +521,7 @@ def application_submit(*, actor: Actor, application_id, idempotency_key: str) ->
         # A concurrent submission with the same key won the race: answer with its application.
         existing = _by_key(actor, key)
         if existing is not None:
+            existing.replayed = True
             return existing
         raise
 
@@ -968,16 +970,21 @@ def application_start_submitted(*, actor: Actor, implementation_id, answers: dic
     The reads (pre-fill, evidence) go through the gateway before the transaction opens, each one
     logged; one submission looks the implementation, the applicant's registry record and the
     platform's client up once. When a concurrent submission with the same key wins the race, this
-    one's whole transaction is rolled back (no draft left behind) and the winner is returned."""
+    one's whole transaction is rolled back (no draft left behind) and the winner is returned.
+    An application returned for a key already used has `replayed` set (the API answers 200)."""
     applicant = _applicant(actor)
     key = _key_check(idempotency_key)
     existing = _by_key(actor, key)
     if existing is not None:
+        existing.replayed = True  # not a column: tells the API to answer 200, not 201
         return existing
     implementation = _implementation_open(applicant, implementation_id, channel)
     public_id = uuid.uuid4()
     correlation_id = public_id.hex
     lookups = Lookups()
+    lookups.services_prefetch([*(REGISTRY_SERVICE[f.prefill.partition(".")[0]] for f in implementation.form_fields
+                                 if f.prefill.partition(".")[0] in REGISTRY_SERVICE),
+                               *(m.source_ref for m in implementation.materials if m.source == "shared")])
     prefilled, provenance = _prefill(implementation, applicant, correlation_id=correlation_id, lookups=lookups)
     draft = _draft_new(implementation, applicant, public_id=public_id, channel=channel, answers=prefilled,
                        provenance=provenance)
@@ -1011,6 +1018,7 @@ def application_start_submitted(*, actor: Actor, implementation_id, answers: dic
         # everything else rolled back with the transaction; answer with the winner's application.
         existing = _by_key(actor, key)
         if existing is not None:
+            existing.replayed = True
             return existing
         raise
 

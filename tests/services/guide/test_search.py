@@ -4,7 +4,9 @@ with filters, facets and each result's implementation for the searcher's divisio
 import pytest
 
 from tests.services.guide.conftest import catalogue_load
-from zhengtong.services.guide.selectors import item_search
+from zhengtong.kernel.org.models import Division
+from zhengtong.services.guide.models import ServiceItem
+from zhengtong.services.guide.selectors import _chain, _page_results, item_search
 
 
 @pytest.fixture
@@ -109,6 +111,33 @@ def test_the_number_of_queries_does_not_grow_with_the_matches(departments, djang
             for n in range(30)}
     catalogue_load(many)
     item_search(query="培训补贴", division_code="330106")  # jieba loaded
-    with django_assert_max_num_queries(4):
+    # The division's ancestors, the match with its facet columns, the page with its implementations.
+    with django_assert_max_num_queries(3):
         result = item_search(query="培训补贴", division_code="330106", serving="citizen")
     assert result.total == 30 and all(r.implementation.division_code == "330106" for r in result.results)
+
+
+def test_a_page_item_unpublished_since_the_match_shows_without_its_implementation(catalogue):
+    # A search reads the match, then the page's items with their implementations: an item whose
+    # list was withdrawn in between (here: one that only has a draft) is shown without one, and
+    # an item deleted in between is left out rather than failing the page.
+    draft = ServiceItem.objects.get(code="330000-RS-0002")
+    published = ServiceItem.objects.get(code="330000-SJ-0001")
+    results = _page_results([draft.id, published.id, 0], _chain("330106"))
+    assert [(r.item.code, r.item.name, r.implementation) for r in results[:1]] == [
+        ("330000-RS-0002", "社会保障卡补办", None)]
+    assert [(r.item.code, r.implementation.division_code) for r in results[1:]] == [("330000-SJ-0001", "330000")]
+
+
+def test_the_chain_of_a_division_deeper_than_a_township(catalogue):
+    # divisions_load takes GB/T 2260's four levels only; the table itself has no such limit, and
+    # the chain follows parents to any depth (four levels a query).
+    township = Division.objects.get(code="330106004")
+    village = Division.objects.create(code="330106004001", name="某村", level="township", parent=township)
+    Division.objects.create(code="330106004901", name="某组", level="township", parent=village)
+    assert [code for _id, code in _chain("330106004901")] == [
+        "330106004901", "330106004001", "330106004", "330106", "330100", "330000"]
+    assert [code for _id, code in _chain("330106004")] == ["330106004", "330106", "330100", "330000"]
+    assert _chain("999999") == [] and _chain(None) == []
+    # Served there by what is published at the township or above.
+    assert codes(item_search(division_code="330106004901")) == codes(item_search(division_code="330106004"))

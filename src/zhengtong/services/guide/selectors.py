@@ -1,6 +1,7 @@
 """Reads of the guide: the catalogue and implementation lists are public once published."""
 
 from dataclasses import dataclass
+from operator import itemgetter
 from uuid import UUID
 
 from django.core.exceptions import EmptyResultSet
@@ -245,15 +246,26 @@ class ItemSearchPage:
         return self.start_index + len(self.results) - 1 if self.results else 0
 
 
+# A township's chain is four divisions deep (township → county → city → province): the division
+# and three ancestors come in one query as plain values, without building a model for each level.
+CHAIN_COLUMNS = ("id", "code", "parent_id", "parent__code", "parent__parent_id", "parent__parent__code",
+                 "parent__parent__parent_id", "parent__parent__parent__code", "parent__parent__parent__parent_id")
+
+
 def _chain(division_code: str | None) -> list[tuple[int, str]]:
     """(id, code) of the division and its ancestors, nearest first."""
     if not division_code:
         return []
-    division = Division.objects.select_related("parent__parent__parent").filter(code=division_code).first()
-    chain = []
-    while division is not None:
-        chain.append((division.id, division.code))
-        division = division.parent if division.parent_id else None
+    chain: list[tuple[int, str]] = []
+    lookup = {"code": division_code}
+    while lookup:
+        row = next(iter(Division.objects.filter(**lookup).order_by().values_list(*CHAIN_COLUMNS)[:1]), None)
+        if row is None:
+            break
+        # The ancestors are outer joins: the levels above the province are NULL.
+        chain.extend((row[number], row[number + 1]) for number in range(0, 8, 2) if row[number] is not None)
+        # A tree deeper than GB/T 2260's: go on from the oldest ancestor read.
+        lookup = {"id": row[8]} if row[8] is not None else None
     return chain
 
 
@@ -323,9 +335,9 @@ def item_search(
     when a division is given). Facets count the result by theme, type and who may apply, each
     as filtered by the other facets. Anyone may search: only published implementations count.
 
-    Four queries whatever the size of the match: the division's ancestors, the matching items'
+    Three queries whatever the size of the match: the division's ancestors, the matching items'
     facet columns and scores (filtered, counted and paged here: a few thousand small rows at
-    most), the page's items and their implementations."""
+    most), and the page's items with the implementation serving each."""
     query = (query or "").strip()[:200]
     page = max(1, min(int(page or 1), MAX_PAGE))
     chain = _chain(division_code)
@@ -333,27 +345,18 @@ def item_search(
         return ItemSearchPage(query, (), 0, 1, 1, (), division_code)
     served = _published_serving(chain).filter(item_id=OuterRef("pk"))
     candidates = _candidates(ServiceItem.objects.filter(Exists(served)), query)
-    wanted_serving = {serving, ServingSubject.BOTH} if serving in (ServingSubject.CITIZEN, ServingSubject.COMPANY) else None
-
-    def keep(row, skip: str = "") -> bool:
-        return (
-            (skip == "theme" or not theme or row[2] == theme)
-            and (skip == "item_type" or not item_type or row[3] == item_type)
-            and (skip == "serving" or wanted_serving is None or row[4] in wanted_serving)
-        )
-
-    matched = sorted((row for row in candidates if keep(row)), key=lambda row: (-row[5], row[1]))
+    matched, facets = _filter_and_count(candidates, theme=theme, item_type=item_type, serving=serving)
+    # Best match first, then by code: the order of the key (-score, code), as two stable sorts on
+    # plain columns (no key tuple built per row).
+    matched.sort(key=itemgetter(1))
+    matched.sort(key=itemgetter(5), reverse=True)
     total = len(matched)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
     page_ids = [row[0] for row in matched[(page - 1) * PER_PAGE : page * PER_PAGE]]
-    by_id = ServiceItem.objects.in_bulk(page_ids) if page_ids else {}
-    items = [by_id[item_id] for item_id in page_ids]
-    summaries = _summaries(items, chain)
-    facets = _facets(candidates, theme=theme, item_type=item_type, serving=serving, keep=keep)
     return ItemSearchPage(
         query=query,
-        results=tuple(ItemResult(item_ref(item), summaries.get(item.id)) for item in items),
+        results=_page_results(page_ids, chain),
         total=total,
         page=page,
         pages=pages,
@@ -362,31 +365,85 @@ def item_search(
     )
 
 
-def _summaries(items: list[ServiceItem], chain: list[tuple[int, str]]) -> dict[int, ImplementationSummary]:
+# What a result shows of the implementation serving the searcher, and of its item, read as plain
+# values: a page is twenty rows, and model instances for them (and their division and
+# department) cost more than the query.
+SUMMARY_VALUES = ("item_id", "division_id", "public_id", "division__code", "division__name", "department__name",
+                  "promised_days", "legal_days", "visits", "online", "mobile", "instant", "fees")
+ITEM_VALUES = ("item__public_id", "item__code", "item__name", "item__item_type", "item__serving", "item__basis",
+               "item__theme")
+
+
+def _serving_implementations(item_ids: list[int], chain: list[tuple[int, str]],
+                             item_values: tuple[str, ...] = ()) -> dict[int, dict]:
     """Each item's implementation serving the chain's division (nearest first); without a
-    division, the item's implementation at the highest level (the province's, if any)."""
-    if not items:
+    division, the item's implementation at the highest level (the province's, if any): item id →
+    SUMMARY_VALUES (and `item_values`) of that implementation, for the items that have one."""
+    if not item_ids:
         return {}
     rows = (
         _published_serving(chain)
-        .filter(item_id__in=[item.id for item in items])
-        .select_related("division", "department")
-        .only(
-            "public_id", "item_id", "promised_days", "legal_days", "visits", "online", "mobile", "instant", "fees",
-            "division__code", "division__name", "department__name",
-        )
+        .filter(item_id__in=item_ids)
+        .order_by()  # the default order joins the items; the choice below does not depend on order
+        .values(*SUMMARY_VALUES, *item_values)
     )
     depth = {division_id: number for number, (division_id, _code) in enumerate(chain)}
-    best: dict[int, ItemImplementation] = {}
+
+    def rank(row: dict) -> tuple[int, str]:
+        return depth.get(row["division_id"], len(row["division__code"])), row["division__code"]
+
+    best: dict[int, dict] = {}
     for row in rows:
-        rank = depth.get(row.division_id, len(row.division.code))
-        current = best.get(row.item_id)
-        if current is None or rank < depth.get(current.division_id, len(current.division.code)) or (
-            rank == depth.get(current.division_id, len(current.division.code))
-            and row.division.code < current.division.code
-        ):
-            best[row.item_id] = row
-    return {item_id: _summary(row) for item_id, row in best.items()}
+        current = best.get(row["item_id"])
+        if current is None or rank(row) < rank(current):
+            best[row["item_id"]] = row
+    return best
+
+
+def _summaries(items: list[ServiceItem], chain: list[tuple[int, str]]) -> dict[int, ImplementationSummary]:
+    """Each item's implementation serving the chain's division (see _serving_implementations)."""
+    best = _serving_implementations([item.id for item in items], chain)
+    return {item_id: _summary_of(row) for item_id, row in best.items()}
+
+
+def _page_results(item_ids: list[int], chain: list[tuple[int, str]]) -> tuple[ItemResult, ...]:
+    """The results for `item_ids`, in that order: each item read with the implementation serving
+    the chain's division, in one query. Every item of a search has such an implementation; one
+    unpublished since the match is shown without (and one deleted since, not at all)."""
+    best = _serving_implementations(item_ids, chain, ITEM_VALUES)
+    unserved = [item_id for item_id in item_ids if item_id not in best]
+    items = ServiceItem.objects.in_bulk(unserved) if unserved else {}
+    results = []
+    for item_id in item_ids:
+        row = best.get(item_id)
+        if row is not None:
+            ref = ItemRef(id=item_id, public_id=row["item__public_id"], code=row["item__code"], name=row["item__name"],
+                          item_type=row["item__item_type"], serving=row["item__serving"], basis=row["item__basis"],
+                          theme=row["item__theme"])
+            results.append(ItemResult(ref, _summary_of(row)))
+        elif item_id in items:
+            results.append(ItemResult(item_ref(items[item_id]), None))
+    return tuple(results)
+
+
+def _summary_of(row: dict) -> ImplementationSummary:
+    return ImplementationSummary(
+        public_id=row["public_id"],
+        division_code=row["division__code"],
+        division_name=row["division__name"],
+        department_name=row["department__name"],
+        promised_days=row["promised_days"],
+        legal_days=row["legal_days"],
+        visits=row["visits"],
+        online=row["online"],
+        mobile=row["mobile"],
+        instant=row["instant"],
+        free=_free(row["fees"]),
+    )
+
+
+def _free(fees) -> bool:
+    return not any((fee or {}).get("amount_fen") for fee in fees or ())
 
 
 def _summary(row: ItemImplementation) -> ImplementationSummary:
@@ -401,23 +458,42 @@ def _summary(row: ItemImplementation) -> ImplementationSummary:
         online=row.online,
         mobile=row.mobile,
         instant=row.instant,
-        free=not any((fee or {}).get("amount_fen") for fee in row.fees or ()),
+        free=_free(row.fees),
     )
 
 
-def _facets(candidates, *, theme: str | None, item_type: str | None, serving: str | None,
-            keep=lambda row, skip="": True) -> tuple[Facet, ...]:
-    """Counts by theme, type and who applies; each over the rows the other facets keep."""
+def _filter_and_count(candidates: list[tuple], *, theme: str | None, item_type: str | None,
+                      serving: str | None) -> tuple[list[tuple], tuple[Facet, ...]]:
+    """The rows (id, code, theme, item_type, serving, score) every filter keeps, and the facets:
+    counts by theme, type and who applies, each over the rows the other filters keep. One pass:
+    each row's three tests are made once and serve the result and all three counts."""
+    wanted_serving = (
+        {serving, ServingSubject.BOTH} if serving in (ServingSubject.CITIZEN, ServingSubject.COMPANY) else None
+    )
+    matched: list[tuple] = []
     themes: dict[str, int] = {}
     types: dict[str, int] = {}
     servings: dict[str, int] = {}
     for row in candidates:
-        if row[2] and keep(row, "theme"):
-            themes[row[2]] = themes.get(row[2], 0) + 1
-        if keep(row, "item_type"):
-            types[row[3]] = types.get(row[3], 0) + 1
-        if keep(row, "serving"):
-            servings[row[4]] = servings.get(row[4], 0) + 1
+        row_theme, row_type, row_serving = row[2], row[3], row[4]
+        theme_kept = not theme or row_theme == theme
+        type_kept = not item_type or row_type == item_type
+        serving_kept = wanted_serving is None or row_serving in wanted_serving
+        if type_kept and serving_kept:
+            if theme_kept:
+                matched.append(row)
+            if row_theme:
+                themes[row_theme] = themes.get(row_theme, 0) + 1
+        if theme_kept and serving_kept:
+            types[row_type] = types.get(row_type, 0) + 1
+        if theme_kept and type_kept:
+            servings[row_serving] = servings.get(row_serving, 0) + 1
+    return matched, _facets(themes, types, servings, theme=theme, item_type=item_type, serving=serving)
+
+
+def _facets(themes: dict[str, int], types: dict[str, int], servings: dict[str, int], *, theme: str | None,
+            item_type: str | None, serving: str | None) -> tuple[Facet, ...]:
+    """The facets from the counts by theme, type and who applies ("both" counts for each)."""
     both = servings.get(ServingSubject.BOTH, 0)
     who = [
         (ServingSubject.CITIZEN, servings.get(ServingSubject.CITIZEN, 0) + both),

@@ -97,3 +97,60 @@ def ledger_check_throttle_reset(monkeypatch):
     from zhengtong.kernel.ledger import services as ledger_services
 
     monkeypatch.setattr(ledger_services, "_sequencing_checked_at", -1e9)
+
+
+# --- The PostgreSQL pass ------------------------------------------------------------------------
+#
+# Test modules that never reach a database: no test in them asks for one (pytest-django blocks the
+# database for such tests, so they cannot touch it), and nothing in them depends on the engine.
+# They run in the SQLite pass; the PostgreSQL pass (scripts/run-tests) would only repeat them.
+ENGINE_INDEPENDENT = (
+    "data/registry/linkage/",  # record linkage on files: DuckDB and Spark, no database
+    "data/ingest/test_rules.py",  # rules compiled to DuckDB SQL
+    "data/quality/test_scoring.py",
+    "kernel/calendar/test_calendar_tags.py",
+    "kernel/crypto/test_command.py",
+    "kernel/crypto/test_interop.py",
+    "kernel/crypto/test_primitives.py",
+    "kernel/crypto/test_public.py",
+    "kernel/ids/test_credit_code.py",
+    "kernel/ids/test_forms.py",
+    "kernel/ids/test_messages.py",
+    "kernel/ids/test_mobile.py",
+    "kernel/ids/test_properties.py",
+    "kernel/ids/test_resident_id.py",
+    "kernel/ledger/test_canonical_json.py",
+    "kernel/ledger/test_merkle.py",
+    "kernel/masking/",
+    "services/onething/test_merging.py",
+    "test_translations.py",
+)
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
+                     "live_server"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "engine_independent: never reaches a database (ENGINE_INDEPENDENT in "
+                                       "tests/conftest.py); the PostgreSQL pass leaves it to the SQLite pass")
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    tests_root = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    on_postgresql = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    kept, left = [], []
+    for item in items:
+        path = str(item.path)
+        relative = path[len(tests_root):] if path.startswith(tests_root) else path
+        if relative.startswith(ENGINE_INDEPENDENT):
+            if DATABASE_FIXTURES & set(item.fixturenames) or item.get_closest_marker("django_db"):
+                raise pytest.UsageError(f"{item.nodeid} uses the database: take its module out of ENGINE_INDEPENDENT")
+            item.add_marker(pytest.mark.engine_independent)
+            if on_postgresql:
+                left.append(item)
+                continue
+        kept.append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept

@@ -24,6 +24,8 @@ api_v1 = [
     path("", include("zhengtong.services.guide.api_urls")),
     path("", include("zhengtong.services.applications.api_urls")),
     path("", include("zhengtong.services.onething.api_urls")),
+    path("", include("zhengtong.services.licences.api_urls")),
+    path("", include("zhengtong.services.reviews.api_urls")),
 ]
 
 urlpatterns = [
@@ -48,6 +50,8 @@ urlpatterns = [
     path("opendata/", include("zhengtong.data.opendata.urls")),
     # The service portal (一网通办): bundles first, then the application journey, then the guide.
     path("services/onething/", include("zhengtong.services.onething.urls")),
+    path("services/licences/", include("zhengtong.services.licences.urls")),
+    path("services/reviews/", include("zhengtong.services.reviews.urls")),
     path("services/", include("zhengtong.services.applications.urls")),
     path("services/", include("zhengtong.services.guide.urls")),
     path("workspace/guide/", include("zhengtong.services.guide.workspace_urls")),

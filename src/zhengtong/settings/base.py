@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "zhengtong.services.guide",
     "zhengtong.services.applications",
     "zhengtong.services.onething",
+    "zhengtong.services.licences",
+    "zhengtong.services.reviews",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

@@ -1,0 +1,4 @@
+"""Pages of licences."""
+
+app_name = "licences"
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""Pages of reviews."""
+
+app_name = "reviews"
+urlpatterns: list = []

@@ -168,6 +168,10 @@ OPENDATA_ANONYMOUS_RATE_PER_MINUTE = int(os.environ.get("OPENDATA_ANONYMOUS_RATE
 NOTICE_ADAPTERS = tuple(filter(None, os.environ.get(
     "NOTICE_ADAPTERS", "zhengtong.services.applications.notices.ConsoleAdapter").split(",")))
 APPLICATION_CORRECTION_DAYS = int(os.environ.get("APPLICATION_CORRECTION_DAYS", "20"))
+# 好差评: a bad review is called back within this many working days and rectified within that many
+# (read when the loop kind registers, at start-up).
+REVIEW_CALLBACK_DAYS = int(os.environ.get("REVIEW_CALLBACK_DAYS", "1"))
+REVIEW_RECTIFY_DAYS = int(os.environ.get("REVIEW_RECTIFY_DAYS", "15"))
 
 # 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
 CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")

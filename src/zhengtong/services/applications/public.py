@@ -37,8 +37,9 @@ from .services import (
 
 __all__ = [
     "EVENT_CONCLUDED", "EVENT_CORRECTION_REQUESTED", "EVENT_RESUBMITTED", "EVENT_SUBMITTED", "ApplicationFacts",
-    "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_correct",
-    "application_ref_get", "application_refs_get", "application_start_submitted", "application_submit",
+    "ApplicationHandling", "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_correct",
+    "application_handling_get", "application_ref_get", "application_refs_get", "application_start_submitted",
+    "application_submit",
     "application_withdraw", "draft_answer", "draft_start", "material_accept", "material_preview",
     "material_upload", "material_waive_produced", "notice_create", "register_decision_hook", "register_evidence_provider",
     "service_platform_client", "unregister_decision_hook",
@@ -80,6 +81,33 @@ def application_ref_get(public_id) -> ApplicationRef | None:
     public_id = _uuid(public_id)
     application = Application.objects.select_related("item").filter(public_id=public_id).first() if public_id else None
     return _ref(application) if application else None
+
+
+@dataclass(frozen=True)
+class ApplicationHandling:
+    """Who handled an application and where: for modules attaching records to it (reviews)."""
+
+    pk: int  # the row, for a foreign key to the application
+    public_id: UUID
+    item_id: int
+    item_name: str
+    department_id: int
+    division_id: int
+    officer_user_ids: tuple[int, ...]  # the staff who acted on its tasks
+
+
+def application_handling_get(public_id) -> ApplicationHandling | None:
+    """The application's handling facts, or None. No access check: the caller has checked the
+    actor against application_ref_get first."""
+    public_id = _uuid(public_id)
+    application = (Application.objects.select_related("item").only(
+        "public_id", "item__name", "item_id", "department_id", "division_id").filter(public_id=public_id).first()
+        if public_id else None)
+    if application is None:
+        return None
+    officers = tuple(sorted(set(application.tasks.exclude(acted_by=None).values_list("acted_by_id", flat=True))))
+    return ApplicationHandling(application.pk, application.public_id, application.item_id, application.item.name,
+                               application.department_id, application.division_id, officers)
 
 
 def application_refs_get(public_ids) -> dict[UUID, ApplicationRef]:

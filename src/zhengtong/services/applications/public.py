@@ -59,13 +59,14 @@ class ApplicationRef:
     instant: bool
     applicant_user_id: int
     outcome_reason: str
+    implementation_id: UUID | None = None  # the implementation list applied under (guide.public)
 
 
 def _ref(application: Application) -> ApplicationRef:
     return ApplicationRef(application.public_id, application.reference, application.state, application.item.code,
                           application.department_id, application.due_on, application.submitted_at,
                           application.concluded_at, application.instant, application.applicant_user_id,
-                          application.outcome_reason)
+                          application.outcome_reason, application.implementation.public_id)
 
 
 def _uuid(value) -> UUID | None:
@@ -79,7 +80,8 @@ def application_ref_get(public_id) -> ApplicationRef | None:
     """The application's reference, or None. No access check: for modules that hold the id
     because they made the application (a bundle's parts)."""
     public_id = _uuid(public_id)
-    application = Application.objects.select_related("item").filter(public_id=public_id).first() if public_id else None
+    application = (Application.objects.select_related("item", "implementation").filter(public_id=public_id).first()
+                   if public_id else None)
     return _ref(application) if application else None
 
 
@@ -113,4 +115,5 @@ def application_handling_get(public_id) -> ApplicationHandling | None:
 def application_refs_get(public_ids) -> dict[UUID, ApplicationRef]:
     """Several at once (one query), by public id; unknown ids are left out."""
     ids = [u for u in (_uuid(v) for v in public_ids) if u is not None]
-    return {a.public_id: _ref(a) for a in Application.objects.select_related("item").filter(public_id__in=ids)}
+    return {a.public_id: _ref(a) for a in Application.objects.select_related("item", "implementation")
+            .filter(public_id__in=ids)}

@@ -5,7 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class ReviewLevel(models.IntegerChoices):
@@ -67,8 +67,8 @@ class Review(models.Model):
     department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
     division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
     officers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
-    level = models.PositiveSmallIntegerField(_("level"), choices=ReviewLevel.choices)
-    channel = models.CharField(_("channel"), max_length=16, choices=ReviewChannel.choices)
+    level = models.PositiveSmallIntegerField(pgettext_lazy("好差评", "level"), choices=ReviewLevel.choices)
+    channel = models.CharField(pgettext_lazy("好差评", "channel"), max_length=16, choices=ReviewChannel.choices)
     indicators = models.JSONField(default=dict, blank=True)  # indicator code → level 1-5
     comment = models.TextField(_("comment"), blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

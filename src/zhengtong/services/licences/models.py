@@ -5,15 +5,19 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhengtong.kernel.crypto.fields import BlindIndexField, EncryptedTextField, normalize_upper
 
 HOLDER_INDEX_PURPOSE = "licences.licence.holder_identifier"
 
 
+# The states take the context "电子证照": earlier apps' catalogues win for a bare msgid, and their
+# "Active" (启用), "Revoked" (已撤销), "Suspended" (已暂停) and "Expired" (已到期) are not the
+# licence register's words (有效, 已吊销, 暂停使用, 已过期).
 class SealState(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    REVOKED = "revoked", _("Revoked")
+    ACTIVE = "active", pgettext_lazy("电子证照", "Active")
+    REVOKED = "revoked", pgettext_lazy("电子证照", "Revoked")
 
 
 class Seal(models.Model):
@@ -70,17 +74,18 @@ class LicenceType(models.Model):
 
 
 class LicenceState(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    REVOKED = "revoked", _("Revoked")
-    EXPIRED = "expired", _("Expired")
+    ACTIVE = "active", pgettext_lazy("电子证照", "Active")
+    SUSPENDED = "suspended", pgettext_lazy("电子证照", "Suspended")
+    REVOKED = "revoked", pgettext_lazy("电子证照", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("电子证照", "Expired")
 
 
 class Licence(models.Model):
     """电子证照: one licence issued to a citizen or company, sealed and recorded in the ledger."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    number = models.CharField(_("number"), max_length=64, unique=True)
+    # In context: an earlier app's "number" is 数值.
+    number = models.CharField(pgettext_lazy("电子证照", "number"), max_length=64, unique=True)
     type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="licences")
     holder_kind = models.CharField(_("holder kind"), max_length=16)  # citizen / company
     holder_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -107,7 +112,7 @@ class Licence(models.Model):
     class Meta:
         ordering = ["-issued_at"]
         indexes = [models.Index(fields=["holder_user", "state"])]
-        verbose_name = _("licence")
+        verbose_name = pgettext_lazy("电子证照", "licence")  # in context: an earlier "licence" is 许可协议
 
     def __str__(self) -> str:
         return self.number

@@ -87,3 +87,14 @@ def test_staff_pages_need_staff(as_user, client):
     assert as_user("citizen_a").get(reverse("reviews:workspace")).status_code == 302
     client.logout()
     assert client.get(reverse("reviews:statistics")).status_code == 200
+
+
+def test_the_application_page_links_to_its_review_and_a_draft_s_does_not(as_user, application_make):
+    submitted = application_make(state=ApplicationState.SUBMITTED)
+    draft = application_make(state=ApplicationState.DRAFT, officer=None)
+    page = as_user("citizen_a")
+    review_url = reverse("reviews:new", args=[submitted.public_id])
+    html = page.get(reverse("applications:detail", args=[submitted.public_id])).content.decode()
+    assert f'href="{review_url}"' in html and "Rate this service" in html
+    draft_page = page.get(reverse("applications:detail", args=[draft.public_id]))
+    assert "Rate this service" not in draft_page.content.decode()

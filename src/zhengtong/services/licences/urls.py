@@ -1,4 +1,15 @@
 """Pages of licences."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "licences"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.wallet, name="wallet"),
+    path("verify/", views.verify, name="verify"),
+    path("workspace/", views.workspace, name="workspace"),
+    path("workspace/<uuid:public_id>/<slug:action>/", views.workspace_act, name="workspace-act"),
+    path("<uuid:public_id>/", views.licence_detail, name="detail"),
+    path("<uuid:public_id>/show/", views.licence_show, name="show"),
+]

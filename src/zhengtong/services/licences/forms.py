@@ -1,0 +1,19 @@
+"""Forms of the licence pages: they parse; the services validate."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class VerifyForm(forms.Form):
+    code = forms.CharField(
+        label=_("Licence number, or the scanned show code"), max_length=4000,
+        help_text=_("Type the number printed on the licence, or scan the holder's show code (亮证码) or the "
+                    "licence's QR code."),
+        error_messages={"required": _("Enter a licence number or scan a show code.")})
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=pgettext_lazy("电子证照", "Reason"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("Give the reason.")})

@@ -264,6 +264,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two modules have a "channel" field with different choices: each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationChannelEnum": "zhengtong.services.applications.models.Channel",
+        "ReviewChannelEnum": "zhengtong.services.reviews.models.ReviewChannel",
+    },
 }
 
 LOGGING = {

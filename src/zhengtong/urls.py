@@ -26,6 +26,8 @@ api_v1 = [
     path("", include("zhengtong.services.onething.api_urls")),
     path("", include("zhengtong.services.licences.api_urls")),
     path("", include("zhengtong.services.reviews.api_urls")),
+    path("", include("zhengtong.supervision.credit.api_urls")),
+    path("", include("zhengtong.supervision.supervision.api_urls")),
 ]
 
 urlpatterns = [
@@ -52,6 +54,8 @@ urlpatterns = [
     path("services/onething/", include("zhengtong.services.onething.urls")),
     path("services/licences/", include("zhengtong.services.licences.urls")),
     path("services/reviews/", include("zhengtong.services.reviews.urls")),
+    path("credit/", include("zhengtong.supervision.credit.urls")),
+    path("supervision/", include("zhengtong.supervision.supervision.urls")),
     path("services/", include("zhengtong.services.applications.urls")),
     path("services/", include("zhengtong.services.guide.urls")),
     path("workspace/guide/", include("zhengtong.services.guide.workspace_urls")),

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "zhengtong.services.onething",
     "zhengtong.services.licences",
     "zhengtong.services.reviews",
+    "zhengtong.supervision.credit",
+    "zhengtong.supervision.supervision",
     # shared pages and components
     "zhengtong.web",
     # the demo province and the benchmarks

@@ -1,1 +1,2 @@
-"""互联网+监管 and 公共信用: credit → supervision."""
+"""The supervision platform: credit → supervision (supervision reads grades; penalties reach credit
+as events)."""

@@ -34,6 +34,7 @@ from zhengtong.kernel.org.models import Department
 
 from .errors import LicenceInvalid, LicenceNotFound, LicencePermissionDenied, ShowTokenInvalid
 from .models import Licence, LicenceState, LicenceType, Seal, SealKeeper, SealState
+from .types import DEMO_TYPES
 
 EVENT_ISSUED = "licences.issued"
 EVENT_STATE_CHANGED = "licences.state_changed"
@@ -180,37 +181,6 @@ def seal_for(department_id: int) -> Seal | None:
 
 
 # --- licence types -------------------------------------------------------------------------------
-
-DEMO_TYPES = [
-    {"code": "business_licence", "name": "营业执照", "issuing_department_kind": "market_regulation",
-     "holder_kind": "company", "validity_days": None,
-     "schema": [{"name": "name", "title": "名称", "masking_kind": "plain"},
-                {"name": "uscc", "title": "统一社会信用代码", "masking_kind": "credit_code"},
-                {"name": "legal_representative", "title": "法定代表人", "masking_kind": "name"},
-                {"name": "business_scope", "title": "经营范围", "masking_kind": "plain"},
-                {"name": "address", "title": "住所", "masking_kind": "address"}]},
-    {"code": "birth_certificate", "name": "出生医学证明", "issuing_department_kind": "health",
-     "holder_kind": "citizen", "validity_days": None,
-     "schema": [{"name": "child_name", "title": "新生儿姓名", "masking_kind": "name"},
-                {"name": "birth_date", "title": "出生日期", "masking_kind": "plain"},
-                {"name": "mother_name", "title": "母亲姓名", "masking_kind": "name"},
-                {"name": "father_name", "title": "父亲姓名", "masking_kind": "name"}]},
-    {"code": "marriage_certificate", "name": "结婚证", "issuing_department_kind": "civil_affairs",
-     "holder_kind": "citizen", "validity_days": None,
-     "schema": [{"name": "holder_name", "title": "持证人", "masking_kind": "name"},
-                {"name": "spouse_name", "title": "配偶姓名", "masking_kind": "name"},
-                {"name": "registered_on", "title": "登记日期", "masking_kind": "plain"}]},
-    {"code": "real_estate_certificate", "name": "不动产权证书", "issuing_department_kind": "natural_resources",
-     "holder_kind": "citizen", "validity_days": None,
-     "schema": [{"name": "owner", "title": "权利人", "masking_kind": "name"},
-                {"name": "location", "title": "坐落", "masking_kind": "address"},
-                {"name": "area", "title": "面积（平方米）", "masking_kind": "plain"}]},
-    {"code": "social_security_card", "name": "社会保障卡", "issuing_department_kind": "human_resources",
-     "holder_kind": "citizen", "validity_days": 3650,
-     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
-                {"name": "card_number", "title": "社会保障号码", "masking_kind": "resident_id"}]},
-]
-
 
 def licence_types_ensure() -> list[LicenceType]:
     """The demo licence types (营业执照, 出生医学证明, 结婚证, 不动产权证书, 社会保障卡), made when missing."""

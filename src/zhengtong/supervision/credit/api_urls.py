@@ -1,0 +1,5 @@
+"""/api/v1/… of credit."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

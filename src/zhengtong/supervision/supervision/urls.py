@@ -1,0 +1,6 @@
+"""Pages of supervision."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "supervision"
+urlpatterns: list = []

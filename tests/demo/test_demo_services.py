@@ -36,7 +36,11 @@ from zhengtong.services.guide.models import FinderQuestion, ItemImplementation, 
 from zhengtong.services.guide.public import implementation_for
 from zhengtong.services.guide.selectors import finder_step
 from zhengtong.services.onething.models import Bundle, BundleApplication
+from zhengtong.services.licences.models import Licence, Seal, SealKeeper
+from zhengtong.services.licences.services import licence_verify
 from zhengtong.services.onething.selectors import bundle_form
+from zhengtong.services.reviews.models import Review
+from zhengtong.services.reviews.selectors import open_bad_review_list, review_statistics
 
 SEED = 3
 
@@ -248,14 +252,17 @@ def test_xihu_and_hangzhou_implement_the_same_item_four_levels_the_same(built):
 
 
 def test_running_the_demo_again_changes_nothing(built):
-    counts = (ServiceItem.objects.count(), ItemImplementation.objects.count(), Bundle.objects.count(),
-              FinderQuestion.objects.count(), Application.objects.count(), ApplicationTask.objects.count(),
-              SharingGrant.objects.count(), RequestItem.objects.count(), User.objects.count())
+    def counts():
+        return (ServiceItem.objects.count(), ItemImplementation.objects.count(), Bundle.objects.count(),
+                FinderQuestion.objects.count(), Application.objects.count(), ApplicationTask.objects.count(),
+                SharingGrant.objects.count(), RequestItem.objects.count(), User.objects.count(),
+                Seal.objects.count(), SealKeeper.objects.count(), Licence.objects.count(), Review.objects.count(),
+                list(Review.objects.order_by("id").values_list("loop_state", flat=True)))
+
+    before = counts()
     out = StringIO()
     call_command("demo", scale=1, seed=SEED, if_empty=True, no_progress=True, stdout=out)
-    assert (ServiceItem.objects.count(), ItemImplementation.objects.count(), Bundle.objects.count(),
-            FinderQuestion.objects.count(), Application.objects.count(), ApplicationTask.objects.count(),
-            SharingGrant.objects.count(), RequestItem.objects.count(), User.objects.count()) == counts
+    assert counts() == before
     # The same accounts are printed again.
     assert all(spec.username in out.getvalue() for spec in SERVICE_STAFF)
     assert applicants_ensure().company.user_id is not None
@@ -288,3 +295,76 @@ def test_the_portal_pages_show_the_demo(built, client):
     mine = client.get("/services/my/").content.decode()
     for application in Application.objects.filter(applicant_user=citizen.user).exclude(state="draft"):
         assert application.reference in mine
+
+
+def test_the_approved_applications_yield_sealed_licences_in_the_wallets(built, client):
+    """Each department issuing a demo item's licence has an e-seal made by its leader, its case
+    officers keep it; the approved applications' licences are in the holders' wallets, filled in
+    from the answers and the registries, and each verifies."""
+    from zhengtong.demo.licences import issuing_departments
+
+    departments = issuing_departments()
+    assert {d.code for d in departments} >= {"330100-MZ", "330106-MZ", "330100-RS", "330100-SJ", "330100-WJ",
+                                            "330100-ZR"}
+    for department in departments:
+        seal = Seal.objects.get(department=department, state="active")
+        assert seal.created_by.staff_member.department_id == department.id
+        assert "leader" in actor_from_user(seal.created_by).roles
+    # The case officers who approve (not leaders themselves) were granted the seal's use.
+    assert set(SealKeeper.objects.filter(seal__department__code="330100-RS").values_list("user__username", flat=True)
+               ) == {"hz.hrss.officer"}
+    assert set(SealKeeper.objects.filter(seal__department__code="330100-SJ").values_list("user__username", flat=True)
+               ) == {"hz.amr.officer"}
+
+    # One licence per approved application whose implementation names a licence type.
+    approved = Application.objects.filter(state="approved").exclude(implementation__result_licence_type="")
+    assert approved.count() >= 4
+    assert set(Licence.objects.values_list("source_application", flat=True)) == set(
+        approved.values_list("public_id", flat=True))
+    for licence in Licence.objects.select_related("type"):
+        assert licence.fields and set(licence.fields) <= {spec["name"] for spec in licence.type.schema}
+        result = licence_verify(actor=_actor("hz.window"), number=licence.number)
+        assert (result.valid, result.reason) == (True, "")
+
+    citizen = _citizen()
+    assert instant_item_for(citizen)[0] == service_items.ELDERLY_CARD  # seed 3's demo citizen is over 60
+    mine = Licence.objects.get(holder_user=citizen.user, type__code="elderly_card")
+    assert mine.holder_identifier == citizen.resident_id and mine.fields["name"] == citizen.name
+    company = applicants_ensure().company
+    business = Licence.objects.get(holder_user_id=company.user_id, type__code="business_licence")
+    assert business.fields["uscc"] == company.uscc and business.department.code == "330100-SJ"
+    assert "数据处理服务" in business.fields["business_scope"]
+    transfer = Licence.objects.get(type__code="real_estate_certificate")
+    assert transfer.fields == {"owner": transfer.holder_name, "location": "浙江省杭州市西湖区文三路90号3幢2单元501室",
+                               "area": "89.46"}
+
+    for user, licence in ((citizen.user, mine), (company.user, business)):
+        client.force_login(user)
+        wallet = client.get("/services/licences/").content.decode()
+        assert licence.number in wallet and licence.type.name in wallet
+    assert "电子证照 Licences" in built
+
+
+def test_the_reviews_fill_the_statistics_and_the_departments_queue(built, client, settings):
+    settings.STAFF_REQUIRE_TOTP = False
+    rows = {row.code: row for row in review_statistics()}
+    assert sum(row.count for row in rows.values()) == Review.objects.count() >= 8
+    assert sum(row.satisfied for row in rows.values()) >= 6  # mostly good
+    # The pension's bad review was called back, put right on time and the fix accepted.
+    closed = Review.objects.get(item__code=service_items.RESIDENT_PENSION)
+    assert (closed.level, closed.loop_state, closed.fix_accepted, closed.rectified_on_time) == (2, "closed", True,
+                                                                                                True)
+    assert closed.callback_note and closed.rectification
+    assert rows["330100-RS"].on_time_rectification == 1.0 and rows["330100-RS"].bad == 1
+    # The ID card's is still open, waiting in the public security bureau's queue for its callback.
+    open_review = Review.objects.get(item__code=service_items.ID_CARD_RENEWAL)
+    assert (open_review.level, open_review.loop_state, open_review.loop_open) == (2, "assigned", True)
+    queue = open_bad_review_list(actor=_actor("hz.ga.officer"), today=open_review.created_at.date())
+    assert [row.public_id for row in queue] == [open_review.public_id]
+
+    statistics = client.get("/services/reviews/statistics/").content.decode()
+    assert "杭州市人力资源和社会保障局" in statistics and "100% (1/1)" in statistics
+    client.force_login(User.objects.get(username="hz.ga.officer"))
+    staff_page = client.get("/services/reviews/workspace/").content.decode()
+    assert open_review.comment in staff_page and _citizen().name not in staff_page
+

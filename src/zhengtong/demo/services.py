@@ -13,7 +13,9 @@ Everything is written through the modules' own services, as the people would wri
 - the bundles 开办企业一件事 and 新生儿出生一件事 are made with onething's bundle_create / part_add;
 - the applications are started, answered, given their materials, submitted and handled by the
   applicants and the officers through the applications services; one of them is the demo
-  citizen's instant item (秒办), decided by its DMN table from the fetched data.
+  citizen's instant item (秒办), decided by its DMN table from the fetched data;
+- the issuing departments' e-seals and the approved applications' licences (licences.py), and the
+  applicants' reviews of their applications, one bad review put right and one open (reviews.py).
 
 Idempotent like the rest of the demo: each part is built once (whether it exists is checked first),
 so `zhengtong demo --if-empty` again changes nothing.
@@ -37,7 +39,9 @@ from zhengtong.kernel.identity.models import AccountKind, Citizen, Company, Comp
 from zhengtong.kernel.identity.public import Actor, actor_from_user
 from zhengtong.kernel.org.models import Department, DepartmentKind, Role
 
+from .licences import DemoLicences, build_demo_licences
 from .province import DEMO_PASSWORD, demo_totp_key, totp_secret_base32
+from .reviews import DemoReviews, build_demo_reviews
 from .service_items import (
     BIRTH_CERTIFICATE,
     CITIZEN_CENTRE,
@@ -704,7 +708,7 @@ def _queue_applications(result: DemoApplications, others: list[Citizen]) -> None
         transfer = result.apply(PROPERTY_TRANSFER, lambda: demo_apply(
             actor=actor, item_code=PROPERTY_TRANSFER, division_code=_division_of(third),
             answers={"property_address": "浙江省杭州市西湖区文三路90号3幢2单元501室",
-                     "certificate_number": "浙(2019)杭州市不动产权第0123456号", "price": "320"},
+                     "certificate_number": "浙(2019)杭州市不动产权第0123456号", "area": "89.46", "price": "320"},
             key="demo-transfer", channel="counter"))
         if transfer is not None:
             for _step_name in ("window", "review", "approval"):  # 办结 after three steps
@@ -803,6 +807,13 @@ class DemoServicePlatform:
     grants: dict[str, str] = field(default_factory=dict)
     applications: DemoApplications = field(default_factory=DemoApplications)
     applicants: Applicants | None = None
+    licences: DemoLicences | None = None
+    reviews: DemoReviews | None = None
+
+
+def _applicant_user_ids(applicants: Applicants) -> list[int]:
+    people = [applicants.citizen, applicants.company, applicants.sole_trader, *applicants.others]
+    return [person.user_id for person in people if person is not None and person.user_id is not None]
 
 
 def build_demo_services(*, seed: int = 1) -> DemoServicePlatform:
@@ -827,6 +838,10 @@ def build_demo_services(*, seed: int = 1) -> DemoServicePlatform:
     settings.NOTICE_ADAPTERS = ()
     try:
         built.applications = applications_ensure(built.applicants)
+        # The approved applications' licences, sealed by the departments' new e-seals (电子证照),
+        # then the applicants' reviews of their applications (好差评).
+        built.licences = build_demo_licences()
+        built.reviews = build_demo_reviews(_applicant_user_ids(built.applicants))
     finally:
         if saved is None:
             del settings.NOTICE_ADAPTERS
@@ -878,6 +893,14 @@ def print_demo_services(stdout, *, seed: int = 1) -> None:
         for application in approved:
             stdout.write(f"  秒办 Instant: 市民 {citizen.name} 的“{application.item.name}”已自动办结 "
                          f"（{application.reference}）/ approved by its decision table")
+    from zhengtong.services.licences.models import Licence
+    from zhengtong.services.reviews.models import Review
+
+    stdout.write(f"  电子证照 Licences: {PORTAL_URL}licences/ （{Licence.objects.count()} 张 / issued）  "
+                 f"亮证核验 Verify: {PORTAL_URL}licences/verify/   发证工作台 Issued: {PORTAL_URL}licences/workspace/")
+    stdout.write(f"  好差评 Reviews: {PORTAL_URL}reviews/statistics/ （{Review.objects.count()} 条评价，"
+                 f"{Review.objects.filter(loop_open=True).count()} 条差评整改中 / reviews, bad reviews open）  "
+                 f"差评整改 Bad reviews: {PORTAL_URL}reviews/workspace/")
     for label, company in (("企业 company", applicants.company), ("个体工商户 sole trader", applicants.sole_trader)):
         if company is not None:
             where = f"{company.division.parent.name}{company.division.name}"

@@ -79,4 +79,4 @@ def test_the_wallet_costs_the_same_queries_whatever_its_length(people, business_
                                holder_user_id=people.company_user.id, holder_name=COMPANY_NAME,
                                holder_identifier=USCC, fields={"name": COMPANY_NAME})
     assert cost() == one
-    assert len(services.licence_types_ensure()) == 5 and type(business_licence.type).objects.count() == 5
+    assert len(services.licence_types_ensure()) == 9 and type(business_licence.type).objects.count() == 9

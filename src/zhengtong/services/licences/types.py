@@ -1,5 +1,12 @@
 """The demo licence types: each one's issuing department kind, holder kind, validity and field
-schema (name, title, masking kind)."""
+schema (name, title, masking kind).
+
+The issuing department kind is the kind of the department that implements the demo item whose
+result the type is (src/zhengtong/demo/service_items.py): licence_issue refuses a department of
+another kind. Where a type is the result of a demo item, its field names are the item's form
+questions where they mean the same (name, resident_id, premises, …), so the demo fills a licence
+from the approved application's answers.
+"""
 
 DEMO_TYPES = [
     {"code": "business_licence", "name": "营业执照", "issuing_department_kind": "market_regulation",
@@ -29,4 +36,31 @@ DEMO_TYPES = [
      "holder_kind": "citizen", "validity_days": 3650,
      "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
                 {"name": "card_number", "title": "社会保障号码", "masking_kind": "resident_id"}]},
+    # The results of the demo's service items (一网通办).
+    {"code": "elderly_card", "name": "老年人优待证", "issuing_department_kind": "civil_affairs",
+     "holder_kind": "citizen", "validity_days": None,
+     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
+                {"name": "resident_id", "title": "公民身份号码", "masking_kind": "resident_id"},
+                {"name": "birth_date", "title": "出生日期", "masking_kind": "plain"},
+                {"name": "address", "title": "户籍地址", "masking_kind": "address"}]},
+    {"code": "employment_card", "name": "就业创业证", "issuing_department_kind": "human_resources",
+     "holder_kind": "citizen", "validity_days": None,
+     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
+                {"name": "resident_id", "title": "公民身份号码", "masking_kind": "resident_id"},
+                {"name": "employment_status", "title": "就业状态", "masking_kind": "plain"},
+                {"name": "address", "title": "户籍地址", "masking_kind": "address"}]},
+    {"code": "food_licence", "name": "食品经营许可证", "issuing_department_kind": "market_regulation",
+     "holder_kind": "company", "validity_days": 1825,  # five years (《食品经营许可和备案管理办法》)
+     "schema": [{"name": "company_name", "title": "经营者名称", "masking_kind": "plain"},
+                {"name": "uscc", "title": "统一社会信用代码", "masking_kind": "credit_code"},
+                {"name": "legal_representative", "title": "法定代表人（负责人）", "masking_kind": "name"},
+                {"name": "premises", "title": "经营场所", "masking_kind": "address"},
+                {"name": "category", "title": "主体业态", "masking_kind": "plain"}]},
+    {"code": "physician_licence", "name": "医师执业证书", "issuing_department_kind": "health",
+     "holder_kind": "citizen", "validity_days": None,
+     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
+                {"name": "resident_id", "title": "公民身份号码", "masking_kind": "resident_id"},
+                {"name": "qualification_number", "title": "医师资格证书编码", "masking_kind": "plain"},
+                {"name": "institution", "title": "执业地点（机构）", "masking_kind": "plain"},
+                {"name": "specialty", "title": "执业范围", "masking_kind": "plain"}]},
 ]

@@ -99,6 +99,24 @@ def ledger_check_throttle_reset(monkeypatch):
     monkeypatch.setattr(ledger_services, "_sequencing_checked_at", -1e9)
 
 
+@pytest.fixture
+def shared_database_url(transactional_db, tmp_path):
+    """A database URL that other processes can open, holding the migrated test schema: on
+    PostgreSQL the test database itself; on SQLite (whose test database lives in one process's
+    memory) a file copy of it made with VACUUM INTO, instead of migrating a new file, which costs
+    most of half a minute."""
+    from django.db import connection
+
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        path = tmp_path / "shared.sqlite3"
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM INTO %s", [str(path)])
+        return f"sqlite:///{path}"
+    return (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+
+
 # --- The PostgreSQL pass ------------------------------------------------------------------------
 #
 # Test modules that never reach a database: no test in them asks for one (pytest-django blocks the

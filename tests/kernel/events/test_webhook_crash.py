@@ -8,8 +8,8 @@ run out, sends the fourth event again. Delivery is at least once, so the endpoin
 twice; it de-duplicates by the Webhook-Id header, so it processes every event exactly once.
 
 Processes, not threads, as in production. The SQLite test database (shared-cache memory) cannot be
-shared across processes, so on SQLite the processes use a migrated file database with the
-production settings; on PostgreSQL they use the test database.
+shared across processes, so on SQLite the processes use a file copy of it with the production
+settings; on PostgreSQL they use the test database.
 """
 
 import json
@@ -22,7 +22,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from .receiver import Receiver
 
@@ -33,23 +32,13 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def worker_env(tmp_path):
-    env = dict(os.environ) | {
+def worker_env(tmp_path, shared_database_url):
+    return dict(os.environ) | {
         "DJANGO_SETTINGS_MODULE": "zhengtong.settings.test",
         "ZHENGTONG_HOME": str(tmp_path),
         "WEBHOOK_LEASE_SECONDS": str(LEASE_SECONDS),
+        "DATABASE_URL": shared_database_url,
     }
-    if connection.vendor == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
-        subprocess.run([sys.executable, "-m", "zhengtong.cli", "migrate", "--noinput", "-v0"], env=env, check=True,
-                       cwd=REPOSITORY, timeout=300)
-    else:
-        settings_dict = connection.settings_dict
-        env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
-            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-        )
-    return env
 
 
 def helper(env, *args, **kwargs):

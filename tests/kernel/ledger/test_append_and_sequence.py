@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 
 from zhengtong.kernel.crypto.public import digest
@@ -117,29 +117,13 @@ def test_the_sequencer_rehashes_a_pending_leaf_with_the_logs_algorithm(db, setti
     assert row.hash_algorithm == "sm3"
 
 
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_appenders_and_sequencers_neither_deadlock_nor_collide(tmp_path):
+def test_concurrent_appenders_and_sequencers_neither_deadlock_nor_collide(shared_database_url):
     """Eight processes append in their own transactions while two sequence; every leaf gets one index.
 
-    Processes, not threads: that is how web and worker share the database in production, and the
-    SQLite test database (shared-cache memory) cannot be shared across processes, so on SQLite they
-    use a migrated file database with the production settings (WAL, IMMEDIATE, busy timeout).
+    Processes, not threads: that is how web and worker share the database in production (on SQLite
+    a file copy of the test database, with the production settings: WAL, IMMEDIATE, busy timeout).
     """
-    env = dict(os.environ)
-    if connection.vendor == "sqlite":
-        database = tmp_path / "concurrent.sqlite3"
-        env["DATABASE_URL"] = f"sqlite:///{database}"
-        subprocess.run(
-            [sys.executable, "-m", "zhengtong.cli", "migrate", "--noinput", "-v0"],
-            env=env | {"DJANGO_SETTINGS_MODULE": "zhengtong.settings.test"},
-            check=True,
-        )
-    else:
-        settings_dict = connection.settings_dict
-        env["DATABASE_URL"] = (
-            f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
-            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
-        )
+    env = dict(os.environ) | {"DATABASE_URL": shared_database_url}
     worker = [sys.executable, str(Path(__file__).with_name("concurrent_worker.py"))]
     processes = [subprocess.Popen([*worker, "append", str(n)], env=env, stdout=subprocess.PIPE, text=True) for n in range(8)]
     processes += [subprocess.Popen([*worker, "sequence"], env=env, stdout=subprocess.PIPE, text=True) for _ in range(2)]

@@ -24,6 +24,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/zhengtong compiletranslations
 	$(BIN)/zhengtong migrate --noinput
+	scripts/ensure-fonts
 	$(BIN)/zhengtong demo --scale $(SCALE) --seed $(SEED) --if-empty
 	ZHENGTONG_DEBUG=1 $(BIN)/zhengtong run --addr 127.0.0.1:8000
 

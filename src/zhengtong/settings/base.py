@@ -175,6 +175,29 @@ APPLICATION_CORRECTION_DAYS = int(os.environ.get("APPLICATION_CORRECTION_DAYS", 
 REVIEW_CALLBACK_DAYS = int(os.environ.get("REVIEW_CALLBACK_DAYS", "1"))
 REVIEW_RECTIFY_DAYS = int(os.environ.get("REVIEW_RECTIFY_DAYS", "15"))
 
+# 电子证照: the CJK font a licence PDF embeds (a subset of it), as "path" or "path#face" for a font
+# collection: Debian's Noto Sans CJK (fonts-noto-cjk, face 2 is SC), else what fontconfig offers for
+# zh-cn. With none, licences still issue and asking for a PDF says which font is missing. The reduced
+# font (ASCII, CJK punctuation, the GB2312 hanzi) each PDF is made from is cached in LICENCE_PDF_FONT_CACHE.
+def _licence_pdf_font() -> str:
+    noto = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if noto.exists():
+        return f"{noto}#2"
+    try:
+        import subprocess
+
+        found = subprocess.run(["fc-match", "-f", "%{file}#%{index}", "sans:lang=zh-cn"], capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return found if found.split("#")[0].lower().endswith((".ttc", ".otf", ".ttf")) else ""
+
+
+LICENCE_PDF_FONT = os.environ.get("LICENCE_PDF_FONT") or _licence_pdf_font()
+# The project's var/ (not ZHENGTONG_HOME): the reduced font depends only on the source font, so
+# every home (each test run's too) shares it; an unwritable folder falls back to the system's temp.
+LICENCE_PDF_FONT_CACHE = Path(os.environ.get("LICENCE_PDF_FONT_CACHE", PROJECT_DIR / "var" / "fonts"))
+
 # 国密 by default (SM2/SM3/SM4); "international" switches to Ed25519/SHA-256/AES-GCM.
 CRYPTO_PROFILE = os.environ.get("CRYPTO_PROFILE", "guomi")
 # Signing keys and field-encryption keys live outside git: here, or given by the environment.

@@ -1,16 +1,22 @@
 """REST API of licences (电子证照), under /api/v1/licences/, in DigiLocker's three roles.
 
 Holders (a citizen's or company's session): the wallet, one licence, a show code (亮证).
-Verifiers (anyone, no sign-in): POST a number, id, presented payload or show code and get each
+Verifiers (anyone, no sign-in): POST a number, id, presented payload, show code or the licence PDF
+(base64 in JSON, or a multipart file part "pdf") and get each
 check; the verification is logged in the ledger. Issuers (the issuing department's staff):
 the licences they issued, suspend / reinstate / revoke with a reason.
 Errors are {"code", "detail"} in the request's language.
 """
 
+import base64
+import binascii
+
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -20,14 +26,16 @@ from rest_framework.views import APIView
 from zhengtong.kernel.identity.public import actor_from_user
 
 from . import selectors, services
-from .errors import LicenceError
+from .errors import LicenceError, LicenceInvalid
+from .pdf import MAX_PDF_BYTES
 
-STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "token_invalid": 400}
+STATUS = {"invalid": 400, "forbidden": 403, "not_found": 404, "token_invalid": 400, "unavailable": 503}
 
 
 @extend_schema_serializer(component_name="LicenceError")
 class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text=_("invalid, forbidden, not_found, token_invalid, not_authenticated."))
+    code = serializers.CharField(help_text=_("invalid, forbidden, not_found, token_invalid, unavailable, "
+                                             "not_authenticated."))
     detail = serializers.CharField()
 
 
@@ -80,9 +88,12 @@ class VerifyInput(serializers.Serializer):
     token = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("A show code (亮证码)."))
     payload = serializers.JSONField(required=False, allow_null=True, default=None,
                                     help_text=_("The licence as presented (QR code or PDF), checked against its seal."))
+    pdf = serializers.CharField(required=False, allow_blank=True, default="", max_length=MAX_PDF_BYTES * 4 // 3 + 8,
+                                help_text=_("The licence PDF, base64-encoded (or a file part named pdf in a "
+                                            "multipart request): its embedded payload and its bytes are checked."))
 
     def validate(self, data):
-        if not (data["number"] or data["id"] or data["token"] or isinstance(data["payload"], dict)):
+        if not (data["number"] or data["id"] or data["token"] or isinstance(data["payload"], dict) or data["pdf"]):
             raise serializers.ValidationError(_("Give a number, an id, a payload or a show code."))
         return data
 
@@ -165,13 +176,36 @@ class VerifyApi(LicencesApi):
     permission_classes = [AllowAny]
     throttle_classes = [VerifyThrottle]
 
+    parser_classes = [JSONParser, MultiPartParser]
+
     @extend_schema(operation_id="licences_verify", summary=_("Verify a licence: each check, the holder masked"),
                    request=VerifyInput, responses={200: VerificationSerializer, **ERRORS})
     def post(self, request):
+        upload = request.FILES.get("pdf")
+        if upload is not None:
+            result = services.licence_verify(actor=self.actor, pdf=upload.read(MAX_PDF_BYTES + 1))
+            return Response(VerificationSerializer(result).data)
         data = self.parsed(VerifyInput)
+        pdf = None
+        if data["pdf"]:
+            try:
+                pdf = base64.b64decode(data["pdf"], validate=True)
+            except (binascii.Error, ValueError):
+                raise LicenceInvalid(_("The pdf is not valid base64.")) from None
         result = services.licence_verify(actor=self.actor, number=data["number"], public_id=data["id"],
-                                         payload=data["payload"], token=data["token"])
+                                         payload=data["payload"], token=data["token"], pdf=pdf)
         return Response(VerificationSerializer(result).data)
+
+
+class LicencePdfApi(LicencesApi):
+    @extend_schema(operation_id="licences_pdf", summary=_("My licence as a PDF (its holder)"),
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS})
+    def get(self, request, public_id):
+        licence, document = services.licence_pdf_get(actor=self.actor, licence_id=public_id)
+        response = HttpResponse(document, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="licence-{licence.number}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class IssuedListApi(LicencesApi):

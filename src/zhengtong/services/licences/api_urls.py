@@ -10,6 +10,7 @@ urlpatterns = [
     path("licences/issued/", api.IssuedListApi.as_view(), name="licences-api-issued"),
     path("licences/<uuid:public_id>/", api.LicenceDetailApi.as_view(), name="licences-api-detail"),
     path("licences/<uuid:public_id>/show/", api.ShowTokenApi.as_view(), name="licences-api-show"),
+    path("licences/<uuid:public_id>/pdf/", api.LicencePdfApi.as_view(), name="licences-api-pdf"),
     path("licences/<uuid:public_id>/suspend/", api.LicenceSuspendApi.as_view(), name="licences-api-suspend"),
     path("licences/<uuid:public_id>/reinstate/", api.LicenceReinstateApi.as_view(), name="licences-api-reinstate"),
     path("licences/<uuid:public_id>/revoke/", api.LicenceRevokeApi.as_view(), name="licences-api-revoke"),

@@ -107,6 +107,8 @@ class Licence(models.Model):
     digest = models.CharField(max_length=64)  # hex digest of the canonical signed bytes
     issued_by = models.CharField(max_length=200)  # the actor as the ledger entry names them
     ledger_leaf_id = models.UUIDField(null=True, blank=True)
+    # SHA-256 (hex) of the licence's PDF as rendered at issue ("" when no CJK font was there to draw it).
+    pdf_sha256 = models.CharField(max_length=64, blank=True, default="")
     source_application = models.UUIDField(null=True, blank=True, unique=True)
 
     class Meta:

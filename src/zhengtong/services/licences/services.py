@@ -6,6 +6,7 @@ to other modules go through kernel.events' outbox.
 """
 
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -14,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,6 +37,7 @@ from zhengtong.kernel.org.models import Department
 
 from .errors import LicenceInvalid, LicenceNotFound, LicencePermissionDenied, ShowTokenInvalid
 from .models import Licence, LicenceState, LicenceType, Seal, SealKeeper, SealState
+from .pdf import LicenceFontMissing, PresentedPdf, licence_pdf_render, pdf_read
 from .types import DEMO_TYPES
 
 EVENT_ISSUED = "licences.issued"
@@ -257,25 +261,70 @@ def licence_issue(*, actor: Actor, licence_type: LicenceType, department_id: int
     issued_at = timezone.now().replace(microsecond=0)
     valid_until = (timezone.localdate(issued_at) + timedelta(days=licence_type.validity_days)
                    if licence_type.validity_days else None)
-    with transaction.atomic():
-        licence = Licence(
-            number=_number(licence_type, department, issued_at), type=licence_type, holder_kind=holder_kind,
-            holder_user_id=holder_user_id, holder_name=holder_name, holder_identifier=holder_identifier.strip().upper(),
-            fields=fields, issued_at=issued_at, valid_until=valid_until, department=department, seal=seal,
-            source_application=source_application,
-        )
-        signed = canonical_json(licence_payload(licence))
-        signature = seal_use(actor=actor, seal=seal, data=signed, purpose=f"licence:{licence.number}")
-        licence.signature_algorithm, licence.signature_key_id = signature.algorithm, signature.key_id
-        licence.signature, licence.digest = signature.value, digest(signed).hex()
-        licence.issued_by = actor_label(actor)
-        licence.ledger_leaf_id = ledger_append(kind="licence.issued", subject=f"licence:{licence.public_id}",
-                                               actor=actor_label(actor), payload=_ledger_payload(licence))
-        licence.save()
-        publish(EVENT_ISSUED, {"licence": str(licence.public_id), "type": licence_type.code,
-                               "department": department.code, "holder_user": holder_user_id,
-                               "application": str(source_application) if source_application else None})
+    stored = ""
+    try:
+        with transaction.atomic():
+            licence = _licence_issue_sealed(
+                actor=actor, licence_type=licence_type, department=department, seal=seal, issued_at=issued_at,
+                valid_until=valid_until, holder_kind=holder_kind, holder_user_id=holder_user_id,
+                holder_name=holder_name, holder_identifier=holder_identifier, fields=fields,
+                source_application=source_application)
+            document = _pdf_at_issue(licence)
+            licence.pdf_sha256 = hashlib.sha256(document).hexdigest() if document is not None else ""
+            licence.ledger_leaf_id = ledger_append(kind="licence.issued", subject=f"licence:{licence.public_id}",
+                                                   actor=actor_label(actor), payload=_ledger_payload(licence))
+            licence.save()
+            publish(EVENT_ISSUED, {"licence": str(licence.public_id), "type": licence_type.code,
+                                   "department": department.code, "holder_user": holder_user_id,
+                                   "application": str(source_application) if source_application else None})
+            if document is not None:  # last: a failure before it stores nothing, and one after it is removed
+                stored = default_storage.save(pdf_storage_name(licence), ContentFile(document))
+    except BaseException:
+        if stored:
+            default_storage.delete(stored)
+        raise
     return licence
+
+
+def _licence_issue_sealed(*, actor, licence_type, department, seal, issued_at, valid_until, holder_kind,
+                          holder_user_id, holder_name, holder_identifier, fields, source_application) -> Licence:
+    """The licence, numbered and signed with the seal (the use logged), not yet saved."""
+    licence = Licence(
+        number=_number(licence_type, department, issued_at), type=licence_type, holder_kind=holder_kind,
+        holder_user_id=holder_user_id, holder_name=holder_name, holder_identifier=holder_identifier.strip().upper(),
+        fields=fields, issued_at=issued_at, valid_until=valid_until, department=department, seal=seal,
+        source_application=source_application,
+    )
+    signed = canonical_json(licence_payload(licence))
+    signature = seal_use(actor=actor, seal=seal, data=signed, purpose=f"licence:{licence.number}")
+    licence.signature_algorithm, licence.signature_key_id = signature.algorithm, signature.key_id
+    licence.signature, licence.digest = signature.value, digest(signed).hex()
+    licence.issued_by = actor_label(actor)
+    return licence
+
+
+def pdf_storage_name(licence: Licence) -> str:
+    return f"licences/{licence.public_id}.pdf"
+
+
+def _pdf_at_issue(licence: Licence) -> bytes | None:
+    """The licence's PDF, or None when there is no CJK font to draw it (issuing goes on without)."""
+    try:
+        return licence_pdf_render(licence)
+    except LicenceFontMissing:
+        return None
+
+
+def licence_pdf_get(*, actor: Actor, licence_id: UUID) -> tuple[Licence, bytes]:
+    """The holder's licence PDF: as stored at issue, else rendered again (the same bytes)."""
+    licence = Licence.objects.select_related("type", "department", "seal").filter(public_id=licence_id).first()
+    if licence is None or actor.user_id is None or licence.holder_user_id != actor.user_id:
+        raise LicenceNotFound(_("No such licence in your wallet."))
+    name = pdf_storage_name(licence)
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as handle:
+            return licence, handle.read()
+    return licence, licence_pdf_render(licence)  # LicenceFontMissing when no font
 
 
 # --- licences: state -----------------------------------------------------------------------------
@@ -503,11 +552,33 @@ def _find(number: str = "", public_id=None) -> Licence | None:
     return rows.filter(number=(number or "").strip()).first() if number else None
 
 
+def _document_check(licence: Licence, presented: PresentedPdf) -> Check:
+    """The presented PDF is, byte for byte, the one rendered for this licence at issue."""
+    if not licence.pdf_sha256:
+        return Check("document", False, _("No PDF was recorded for this licence when it was issued."))
+    if presented.sha256 != licence.pdf_sha256:
+        return Check("document", False, _("The PDF is not the one issued for this licence: its content was "
+                                          "altered or it belongs to another licence."))
+    return Check("document", True, _("The PDF is the one issued (SHA-256 %(hash)s…).")
+                 % {"hash": presented.sha256[:16]})
+
+
 def licence_verify(*, actor: Actor, number: str = "", public_id=None, payload: dict | None = None,
-                   token: str = "") -> VerificationResult:
-    """Verify a licence given by number, public id, a presented payload (its "id" or "number") or a
-    show token; the result names each check. The verification is logged in the ledger.
+                   token: str = "", pdf: bytes | None = None) -> VerificationResult:
+    """Verify a licence given by number, public id, a presented payload (its "id" or "number"), a
+    show token or its PDF (the embedded payload, and the file's hash against the one recorded at
+    issue); the result names each check. The verification is logged in the ledger.
     Anyone may verify: the result shows the holder masked."""
+    presented_pdf = None
+    if pdf is not None:
+        try:
+            presented_pdf = pdf_read(pdf)
+        except LicenceInvalid as error:
+            result = VerificationResult(valid=False, reason=str(error.message),
+                                        checks=(Check("document", False, str(error.message)),))
+            _verification_log(actor, None, result, presented="pdf")
+            return result
+        payload = presented_pdf.payload
     if token:
         try:
             claims = show_token_read(token)
@@ -529,6 +600,8 @@ def licence_verify(*, actor: Actor, number: str = "", public_id=None, payload: d
         return result
     today = timezone.localdate()
     checks = [Check("token", True, _("Show code signed by the platform, not expired."))] if token else []
+    if presented_pdf is not None:
+        checks.append(_document_check(licence, presented_pdf))
     checks += [_signature_check(licence, payload), _ledger_check(licence), *_state_checks(licence, today)]
     checks.append(Check("issuer", True, licence.department.name))
     checks.append(Check("type", True, licence.type.name))
@@ -540,15 +613,17 @@ def licence_verify(*, actor: Actor, number: str = "", public_id=None, payload: d
         valid_until=licence.valid_until, holder=masked_holder(licence),
         fields=masked_fields(licence.type, licence.fields),
     )
-    _verification_log(actor, licence, result)
+    _verification_log(actor, licence, result, presented="pdf" if presented_pdf is not None else "")
     return result
 
 
-def _verification_log(actor: Actor, licence: Licence | None, result: VerificationResult) -> None:
+def _verification_log(actor: Actor, licence: Licence | None, result: VerificationResult, presented: str = "") -> None:
+    payload = {"valid": result.valid, "failed": [c.name for c in result.checks if not c.passed]}
+    if presented:
+        payload["presented"] = presented
     with transaction.atomic():
         ledger_append(kind="licence.verified", subject=f"licence:{licence.public_id}" if licence else "licence:unknown",
-                      actor=actor_label(actor),
-                      payload={"valid": result.valid, "failed": [c.name for c in result.checks if not c.passed]})
+                      actor=actor_label(actor), payload=payload)
 
 
 # --- issuance on approval ------------------------------------------------------------------------

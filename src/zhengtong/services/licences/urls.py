@@ -12,4 +12,5 @@ urlpatterns = [
     path("workspace/<uuid:public_id>/<slug:action>/", views.workspace_act, name="workspace-act"),
     path("<uuid:public_id>/", views.licence_detail, name="detail"),
     path("<uuid:public_id>/show/", views.licence_show, name="show"),
+    path("<uuid:public_id>/pdf/", views.licence_pdf, name="pdf"),
 ]

@@ -8,7 +8,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -22,6 +22,7 @@ from zhengtong.kernel.identity.public import AccountKind, actor_from_user
 from . import selectors, services
 from .errors import LicenceError, LicenceNotFound
 from .forms import ReasonForm, VerifyForm
+from .pdf import MAX_PDF_BYTES
 
 
 def holder_required(view_func):
@@ -78,6 +79,27 @@ def licence_show(request, public_id):
                                                     "token": token, "expires": expires, "qr": qr})
 
 
+@require_GET
+@holder_required
+def licence_pdf(request, public_id):
+    licence = _own_licence(request, public_id)
+    try:
+        licence, document = services.licence_pdf_get(actor=request.actor, licence_id=licence.public_id)
+    except LicenceNotFound:
+        raise Http404 from None
+    except LicenceError as error:
+        messages.error(request, str(error.message))
+        return redirect("licences:detail", public_id=licence.public_id)
+    return pdf_response(licence, document)
+
+
+def pdf_response(licence, document: bytes) -> HttpResponse:
+    response = HttpResponse(document, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="licence-{licence.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _labelled_fields(licence) -> list[tuple[str, object]]:
     titles = {spec["name"]: spec.get("title", spec["name"]) for spec in licence.type.schema}
     return [(titles.get(name, name), value) for name, value in licence.fields.items()]
@@ -97,20 +119,29 @@ def _verify_arguments(code: str) -> dict:
     return {"number": code}
 
 
+def uploaded_pdf(upload) -> bytes:
+    """An uploaded file's bytes, read no further than one byte past the limit (pdf_read refuses it)."""
+    return upload.read(MAX_PDF_BYTES + 1)
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request):
     data = request.POST if request.method == "POST" else (request.GET if "code" in request.GET else None)
-    form = VerifyForm(data)
+    form = VerifyForm(data, request.FILES if request.method == "POST" else None)
     result = None
     if data is not None and form.is_valid():
-        result = services.licence_verify(actor=actor_from_user(request.user),
-                                         **_verify_arguments(form.cleaned_data["code"]))
+        actor = actor_from_user(request.user)
+        if form.cleaned_data.get("pdf"):
+            result = services.licence_verify(actor=actor, pdf=uploaded_pdf(form.cleaned_data["pdf"]))
+        else:
+            result = services.licence_verify(actor=actor, **_verify_arguments(form.cleaned_data["code"]))
     return render(request, "licences/verify.html", {"form": form, "result": result,
                                                     "check_names": _check_names()})
 
 
 def _check_names() -> dict[str, str]:
     return {"token": _("Show code"), "found": pgettext("电子证照", "Licence"), "signature": _("Seal signature"),
+            "document": pgettext("电子证照", "PDF document"),
             "ledger": _("Ledger"), "state": _("State"), "validity": pgettext("电子证照", "Validity"),
             "issuer": _("Issuer"), "type": _("Licence type")}
 

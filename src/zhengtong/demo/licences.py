@@ -3,12 +3,11 @@ item gets an e-seal, made by its leader, and its case officers are granted its u
 then each approved demo application whose item yields a licence gets it, in the applicant's
 wallet, sealed and recorded in the ledger.
 
-Through the licences' own services (seal_create, seal_keeper_grant, licence_issue), as the people
-would. The licence of an approved application is what the applications.concluded handler
-(licence_issue_for_application) would issue, with its fields filled in: the handler has no
-fields to give, so the demo takes them from the application's answers (the licence types name
-their fields after the items' questions) and from the holder's registry record. The handler,
-delivered later by the worker, finds the licence issued and changes nothing.
+Through the licences' own services (seal_create, seal_keeper_grant, licence_issue_for_application),
+as the people would: the licence of an approved application is the one the applications.concluded
+handler issues (its fields from the answers and the holder's record), issued here at once so the
+demo's wallets are filled without a worker; the handler, delivered later, finds it issued and
+changes nothing.
 
 Idempotent like the rest of the demo: a department with an active seal keeps it, a keeper is
 granted once, and an application yields one licence.
@@ -19,23 +18,13 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from zhengtong.kernel.identity.models import Citizen, Company, StaffMember
+from zhengtong.kernel.identity.models import StaffMember
 from zhengtong.kernel.identity.public import Actor, actor_from_user
 from zhengtong.kernel.org.models import Department, Role
 
 from .service_items import DEMO_ITEMS
 
 SYSTEM = Actor(kind="system")
-
-# Licence fields whose value is an answer of another name, or the holder's registry record
-# ("holder.<attribute>"); every other field is the answer of the same name.
-FIELD_SOURCES: dict[str, dict[str, str]] = {
-    "business_licence": {"name": "holder.name", "uscc": "holder.uscc", "address": "premises"},
-    "real_estate_certificate": {"owner": "holder.name", "location": "property_address"},
-    # 社会保障号码 is the holder's resident ID number.
-    "social_security_card": {"name": "holder.name", "card_number": "holder.resident_id"},
-}
-
 
 @dataclass
 class DemoLicences:
@@ -86,87 +75,31 @@ def seals_ensure(result: DemoLicences) -> None:
             result.keepers_granted += 1
 
 
-def _choice_labels() -> dict[tuple[str, str], dict[str, str]]:
-    """{(item code, question): {choice value: its Chinese label}}, so a licence reads 自主创业, not
-    self_employed."""
-    labels = {}
-    for item in DEMO_ITEMS:
-        for question in item.form_fields:
-            if question["choices"]:
-                labels[(item.code, question["name"])] = {str(value): str(text) for value, text in question["choices"]}
-    return labels
-
-
-def _holder(user_id: int) -> tuple[str, str, str, dict[str, str]] | None:
-    """(kind, name, identifier, registry record) of the applicant, as the approval handler names them."""
-    citizen = Citizen.objects.filter(user_id=user_id).first()
-    if citizen is not None:
-        return ("citizen", citizen.name, citizen.resident_id,
-                {"name": citizen.name, "resident_id": citizen.resident_id,
-                 "birth_date": citizen.birth_date.isoformat(), "address": citizen.address})
-    company = Company.objects.filter(user_id=user_id).select_related("legal_representative").first()
-    if company is not None:
-        return ("company", company.name, company.uscc,
-                {"name": company.name, "uscc": company.uscc, "company_name": company.name,
-                 "legal_representative": company.legal_representative.name, "address": company.address})
-    return None
-
-
-def licence_fields(licence_type, item_code: str, answers: dict, record: dict[str, str],
-                   labels: dict | None = None) -> dict[str, str]:
-    """The licence's fields: each from the answer of its name (or FIELD_SOURCES'), a choice shown
-    by its label, else from the holder's record; a field found nowhere is left out."""
-    labels = _choice_labels() if labels is None else labels
-    sources = FIELD_SOURCES.get(licence_type.code, {})
-    fields = {}
-    for spec in licence_type.schema:
-        name = spec["name"]
-        source = sources.get(name, name)
-        if source.startswith("holder."):
-            value = record.get(source.removeprefix("holder."), "")
-        else:
-            value = str(answers.get(source) or "")
-            value = labels.get((item_code, source), {}).get(value, value) or record.get(name, "")
-        if value:
-            fields[name] = value
-    return fields
-
-
 def licences_ensure(result: DemoLicences) -> None:
     """The licence of every approved application whose item yields one, issued once, as the
-    platform issues it on approval (the system actor, with the approving department's seal)."""
+    applications.concluded handler issues it (licence_issue_for_application: the system actor, the
+    approving department's seal, the fields from the answers and the holder's record)."""
     from zhengtong.services.applications.models import Application
     from zhengtong.services.licences.errors import LicenceError
-    from zhengtong.services.licences.models import Licence, LicenceType
-    from zhengtong.services.licences.services import licence_issue
+    from zhengtong.services.licences.models import Licence
+    from zhengtong.services.licences.services import licence_issue_for_application
 
-    types = {t.code: t for t in LicenceType.objects.all()}
-    labels = _choice_labels()
-    approved = (Application.objects.filter(state="approved").exclude(implementation__result_licence_type="")
-                .select_related("implementation", "item").order_by("id"))
+    approved = list(Application.objects.filter(state="approved").exclude(implementation__result_licence_type="")
+                    .select_related("implementation").order_by("id"))
     issued = set(Licence.objects.filter(source_application__in=[a.public_id for a in approved])
                  .values_list("source_application", flat=True))
     for application in approved:
         if application.public_id in issued:
             continue
-        licence_type = types.get(application.implementation.result_licence_type)
-        holder = _holder(application.applicant_user_id)
-        if licence_type is None or holder is None:
-            continue
-        kind, name, identifier, record = holder
         try:
             with transaction.atomic():
-                licence_issue(actor=SYSTEM, licence_type=licence_type,
-                              department_id=application.implementation.department_id, holder_kind=kind,
-                              holder_user_id=application.applicant_user_id, holder_name=name,
-                              holder_identifier=identifier,
-                              fields=licence_fields(licence_type, application.item.code, application.answers or {},
-                                                    record, labels),
-                              source_application=application.public_id)
+                licence = licence_issue_for_application(application_id=application.public_id)
         except LicenceError as error:
-            result.skipped.append(f"{application.reference} {licence_type.name}: {error.message}")
+            result.skipped.append(f"{application.reference} {application.implementation.result_licence_type}: "
+                                  f"{error.message}")
             continue
-        result.issued += 1
+        if licence is not None:
+            result.issued += 1
 
 
 def build_demo_licences() -> DemoLicences:

@@ -7,7 +7,7 @@ from tests.services.conftest import events_deliver_all
 from zhengtong.services.applications.public import EvidenceUnavailable
 from zhengtong.services.licences import services
 from zhengtong.services.licences.evidence import licence_evidence
-from zhengtong.services.licences.models import Licence
+from zhengtong.services.licences.models import Licence, LicenceType
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +25,25 @@ def test_an_approved_application_yields_its_licence_once(people, catalogue, type
     assert (licence.source_application, licence.type.code, licence.holder_user_id, licence.department.code) == (
         application.public_id, "social_security_card", people.users["citizen_a"].id, "330106-RS")
     assert (licence.holder_name, licence.holder_identifier) == ("王芳", "330106198503020246")
+    # Its fields come from the holder's record, as the type's schema names their sources.
+    assert licence.fields == {"name": "王芳", "card_number": "330106198503020246"}
     assert services.licence_verify(actor=people.actor("window"), number=licence.number).valid
     # A second delivery (at-least-once) issues nothing more.
     assert services.licence_issue_for_application(application_id=application.public_id).pk == licence.pk
     assert Licence.objects.count() == 1
+
+
+def test_licence_fields_come_from_answers_choices_and_the_holder_record(types):
+    business = LicenceType.objects.get(code="business_licence")
+    fields = services.licence_fields_from(
+        business, answers={"premises": "杭州市西湖区文三路1号", "business_scope": "retail", "unasked": "x"},
+        record={"name": "杭州某某科技有限公司", "uscc": "91330106MA2XXXXX1X", "legal_representative": "李明"},
+        choices={"business_scope": {"retail": "零售"}})
+    # name and uscc from the record ("holder."), address from the answer "premises", the scope's
+    # chosen answer by its label, the representative from the record by its own name; nothing else.
+    assert fields == {"name": "杭州某某科技有限公司", "uscc": "91330106MA2XXXXX1X", "legal_representative": "李明",
+                      "business_scope": "零售", "address": "杭州市西湖区文三路1号"}
+    assert services.licence_fields_from(business, answers={}, record={}) == {}
 
 
 def test_a_rejected_application_or_one_without_a_licence_type_yields_none(people, catalogue, types):

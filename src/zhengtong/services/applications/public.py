@@ -37,7 +37,8 @@ from .services import (
 
 __all__ = [
     "EVENT_CONCLUDED", "EVENT_CORRECTION_REQUESTED", "EVENT_RESUBMITTED", "EVENT_SUBMITTED", "ApplicationFacts",
-    "ApplicationHandling", "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_correct",
+    "ApplicationHandling", "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_answers_get",
+    "application_correct",
     "application_handling_get", "application_ref_get", "application_refs_get", "application_start_submitted",
     "application_submit",
     "application_withdraw", "draft_answer", "draft_start", "material_accept", "material_preview",
@@ -110,6 +111,16 @@ def application_handling_get(public_id) -> ApplicationHandling | None:
     officers = tuple(sorted(set(application.tasks.exclude(acted_by=None).values_list("acted_by_id", flat=True))))
     return ApplicationHandling(application.pk, application.public_id, application.item_id, application.item.name,
                                application.department_id, application.division_id, officers)
+
+
+def application_answers_get(public_id) -> dict | None:
+    """The application's answers (question name → value), or None. No access check: for modules
+    acting on the application's outcome (licences fill a licence's fields from them)."""
+    public_id = _uuid(public_id)
+    found = Application.objects.filter(public_id=public_id).values_list("answers", flat=True) if public_id else []
+    for answers in found:
+        return dict(answers or {})
+    return None
 
 
 def application_refs_get(public_ids) -> dict[UUID, ApplicationRef]:

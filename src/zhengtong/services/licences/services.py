@@ -187,7 +187,8 @@ def seal_for(department_id: int) -> Seal | None:
 # --- licence types -------------------------------------------------------------------------------
 
 def licence_types_ensure() -> list[LicenceType]:
-    """The demo licence types (营业执照, 出生医学证明, 结婚证, 不动产权证书, 社会保障卡), made when missing."""
+    """The demo licence types (types.DEMO_TYPES: 营业执照, 出生医学证明, 结婚证, 不动产权证书, 社会保障卡 and the
+    results of the demo's service items), made when missing."""
     found = []
     for spec in DEMO_TYPES:
         defaults = {k: v for k, v in spec.items() if k != "code"}
@@ -629,13 +630,53 @@ def _verification_log(actor: Actor, licence: Licence | None, result: Verificatio
 # --- issuance on approval ------------------------------------------------------------------------
 
 
+def _holder_record(user_id: int) -> tuple[str, str, str, dict[str, str]] | None:
+    """(kind, name, identifier, record) of an applicant: the record is what a licence field may
+    take as "holder.<attribute>"."""
+    from zhengtong.kernel.identity.models import Citizen, Company
+
+    citizen = Citizen.objects.filter(user_id=user_id).first()
+    if citizen is not None:
+        return ("citizen", citizen.name, citizen.resident_id,
+                {"name": citizen.name, "resident_id": citizen.resident_id,
+                 "birth_date": citizen.birth_date.isoformat() if citizen.birth_date else "",
+                 "address": citizen.address})
+    company = Company.objects.filter(user_id=user_id).select_related("legal_representative").first()
+    if company is not None:
+        representative = company.legal_representative.name if company.legal_representative_id else ""
+        return ("company", company.name, company.uscc,
+                {"name": company.name, "uscc": company.uscc, "company_name": company.name,
+                 "legal_representative": representative, "address": company.address})
+    return None
+
+
+def licence_fields_from(licence_type: LicenceType, *, answers: dict, record: dict[str, str],
+                        choices: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """A licence's fields from an approved application: each field from its "source" (an answer's
+    name, or "holder.<attribute>"), by default the answer of its own name, else the holder's
+    attribute of that name; a chosen answer reads as its label (自主创业, not self_employed); a field
+    found nowhere is left out."""
+    choices = choices or {}
+    fields = {}
+    for spec in licence_type.schema:
+        name = spec["name"]
+        source = spec.get("source") or name
+        if source.startswith("holder."):
+            value = record.get(source.removeprefix("holder."), "")
+        else:
+            value = str(answers.get(source) or "")
+            value = choices.get(source, {}).get(value, value) or record.get(name, "")
+        if value:
+            fields[name] = str(value)
+    return fields
+
+
 def licence_issue_for_application(*, application_id) -> Licence | None:
     """The licence an approved application yields, issued once (a second call returns the same).
 
     None when the application was not approved or its implementation issues no known licence type.
     """
-    from zhengtong.kernel.identity.models import Citizen, Company
-    from zhengtong.services.applications.public import application_ref_get
+    from zhengtong.services.applications.public import application_answers_get, application_ref_get
     from zhengtong.services.guide.public import implementation_get
 
     ref = application_ref_get(application_id)
@@ -650,18 +691,18 @@ def licence_issue_for_application(*, application_id) -> Licence | None:
     licence_type = LicenceType.objects.filter(code=implementation.result_licence_type).first()
     if licence_type is None:
         return None
-    citizen = Citizen.objects.filter(user_id=ref.applicant_user_id).first()
-    company = None if citizen else Company.objects.filter(user_id=ref.applicant_user_id).first()
-    if citizen is not None:
-        holder = ("citizen", citizen.name, citizen.resident_id)
-    elif company is not None:
-        holder = ("company", company.name, company.uscc)
-    else:
+    holder = _holder_record(ref.applicant_user_id)
+    if holder is None:
         return None
+    kind, name, identifier, record = holder
+    choices = {field.name: {str(value): str(text) for value, text in field.choices}
+               for field in implementation.form_fields if field.choices}
+    fields = licence_fields_from(licence_type, answers=application_answers_get(ref.public_id) or {}, record=record,
+                                 choices=choices)
     try:
         return licence_issue(actor=Actor(kind="system"), licence_type=licence_type,
-                             department_id=implementation.department_id, holder_kind=holder[0],
-                             holder_user_id=ref.applicant_user_id, holder_name=holder[1],
-                             holder_identifier=holder[2], fields={}, source_application=ref.public_id)
+                             department_id=implementation.department_id, holder_kind=kind,
+                             holder_user_id=ref.applicant_user_id, holder_name=name,
+                             holder_identifier=identifier, fields=fields, source_application=ref.public_id)
     except IntegrityError:  # a concurrent delivery issued it first
         return Licence.objects.filter(source_application=ref.public_id).first()

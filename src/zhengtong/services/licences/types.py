@@ -1,21 +1,23 @@
 """The demo licence types: each one's issuing department kind, holder kind, validity and field
-schema (name, title, masking kind).
+schema (name, title, masking kind, and optionally where its value comes from on approval: "source"
+is an answer's name, or "holder.<attribute>" of the holder's record; by default the answer of the
+field's own name, else the holder's attribute of that name).
 
 The issuing department kind is the kind of the department that implements the demo item whose
 result the type is (src/zhengtong/demo/service_items.py): licence_issue refuses a department of
 another kind. Where a type is the result of a demo item, its field names are the item's form
-questions where they mean the same (name, resident_id, premises, …), so the demo fills a licence
-from the approved application's answers.
+questions where they mean the same (name, resident_id, premises, …), so a licence is filled from
+the approved application's answers.
 """
 
 DEMO_TYPES = [
     {"code": "business_licence", "name": "营业执照", "issuing_department_kind": "market_regulation",
      "holder_kind": "company", "validity_days": None,
-     "schema": [{"name": "name", "title": "名称", "masking_kind": "plain"},
-                {"name": "uscc", "title": "统一社会信用代码", "masking_kind": "credit_code"},
+     "schema": [{"name": "name", "title": "名称", "masking_kind": "plain", "source": "holder.name"},
+                {"name": "uscc", "title": "统一社会信用代码", "masking_kind": "credit_code", "source": "holder.uscc"},
                 {"name": "legal_representative", "title": "法定代表人", "masking_kind": "name"},
                 {"name": "business_scope", "title": "经营范围", "masking_kind": "plain"},
-                {"name": "address", "title": "住所", "masking_kind": "address"}]},
+                {"name": "address", "title": "住所", "masking_kind": "address", "source": "premises"}]},
     {"code": "birth_certificate", "name": "出生医学证明", "issuing_department_kind": "health",
      "holder_kind": "citizen", "validity_days": None,
      "schema": [{"name": "child_name", "title": "新生儿姓名", "masking_kind": "name"},
@@ -29,13 +31,15 @@ DEMO_TYPES = [
                 {"name": "registered_on", "title": "登记日期", "masking_kind": "plain"}]},
     {"code": "real_estate_certificate", "name": "不动产权证书", "issuing_department_kind": "natural_resources",
      "holder_kind": "citizen", "validity_days": None,
-     "schema": [{"name": "owner", "title": "权利人", "masking_kind": "name"},
-                {"name": "location", "title": "坐落", "masking_kind": "address"},
+     "schema": [{"name": "owner", "title": "权利人", "masking_kind": "name", "source": "holder.name"},
+                {"name": "location", "title": "坐落", "masking_kind": "address", "source": "property_address"},
                 {"name": "area", "title": "面积（平方米）", "masking_kind": "plain"}]},
     {"code": "social_security_card", "name": "社会保障卡", "issuing_department_kind": "human_resources",
      "holder_kind": "citizen", "validity_days": 3650,
-     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name"},
-                {"name": "card_number", "title": "社会保障号码", "masking_kind": "resident_id"}]},
+     "schema": [{"name": "name", "title": "姓名", "masking_kind": "name", "source": "holder.name"},
+                # 社会保障号码 is the holder's resident ID number.
+                {"name": "card_number", "title": "社会保障号码", "masking_kind": "resident_id",
+                 "source": "holder.resident_id"}]},
     # The results of the demo's service items (一网通办).
     {"code": "elderly_card", "name": "老年人优待证", "issuing_department_kind": "civil_affairs",
      "holder_kind": "citizen", "validity_days": None,

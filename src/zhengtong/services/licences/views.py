@@ -135,6 +135,8 @@ def verify(request):
             result = services.licence_verify(actor=actor, pdf=uploaded_pdf(form.cleaned_data["pdf"]))
         else:
             result = services.licence_verify(actor=actor, **_verify_arguments(form.cleaned_data["code"]))
+        # An empty field for the next scan: a scanner gun types into the field it finds focused.
+        form = VerifyForm()
     return render(request, "licences/verify.html", {"form": form, "result": result,
                                                     "check_names": _check_names()})
 

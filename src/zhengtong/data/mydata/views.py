@@ -42,6 +42,12 @@ KIND_LABELS = {
     "share.consent.revoked": gettext_lazy("You revoked the authorization of %(system)s"),
     "mydata.export": gettext_lazy("You downloaded your data"),
     "mydata.correction.read": gettext_lazy("Your correction request was opened"),
+    # licences' requesters (电子证照用证方): a system asks, you decide, it reads while shared.
+    "licence.request": gettext_lazy("%(system)s asked for your licence"),
+    "licence.request.shared": gettext_lazy("You shared a licence with a requester"),
+    "licence.request.declined": gettext_lazy("You declined a licence request"),
+    "licence.request.withdrawn": gettext_lazy("You withdrew a licence share"),
+    "licence.request.read": gettext_lazy("%(system)s read your shared licence"),
 }
 OUTCOME_OK = gettext_lazy("Provided")
 OUTCOME_DONE = gettext_lazy("Done")

@@ -1,6 +1,8 @@
 """REST API of licences (电子证照), under /api/v1/licences/, in DigiLocker's three roles.
 
 Holders (a citizen's or company's session): the wallet, one licence, a show code (亮证).
+Requesters (an API client with the scope licences:request): ask a holder for a licence of a
+type, read its state, and read the licence while the holder shares it (requests.py).
 Verifiers (anyone, no sign-in): POST a number, id, presented payload, show code or the licence PDF
 (base64 in JSON, or a multipart file part "pdf") and get each
 check; the verification is logged in the ledger. Issuers (the issuing department's staff):
@@ -25,7 +27,7 @@ from rest_framework.views import APIView
 
 from zhengtong.kernel.identity.public import actor_from_user
 
-from . import selectors, services
+from . import requests, selectors, services
 from .errors import LicenceError, LicenceInvalid
 from .pdf import MAX_PDF_BYTES
 
@@ -232,3 +234,64 @@ def _state_api(action: str, summary):
 LicenceSuspendApi = _state_api("suspend", _("Suspend a licence (its issuing department)"))
 LicenceReinstateApi = _state_api("reinstate", _("Reinstate a suspended licence (its issuing department)"))
 LicenceRevokeApi = _state_api("revoke", _("Revoke a licence (its issuing department)"))
+
+
+# --- requesters (DigiLocker's third role) ---------------------------------------------------------
+
+
+class RequestInput(serializers.Serializer):
+    holder = serializers.CharField(max_length=64, help_text=_("The holder's resident ID number or unified social "
+                                                              "credit code."))
+    type = serializers.CharField(max_length=64, help_text=_("The licence type's code."))
+    purpose = serializers.CharField(max_length=requests.PURPOSE_MAX_LENGTH, help_text=_("Why it is needed: the "
+                                                                                         "holder decides on it."))
+
+
+class RequestSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    type = serializers.CharField(source="licence_type.code")
+    purpose = serializers.CharField()
+    state = serializers.SerializerMethodField(help_text=_("pending, approved (shared), declined, withdrawn, expired "
+                                                          "(not decided in time) or ended (the share ran out)."))
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    access_until = serializers.DateTimeField(allow_null=True)
+
+    def get_state(self, request) -> str:
+        return requests.request_state(request)
+
+
+class SharedLicenceSerializer(serializers.Serializer):
+    payload = serializers.DictField(help_text=_("The licence as issued: what the seal signed."))
+    signature = serializers.CharField(help_text=_("The seal's signature over the canonical payload, base64."))
+    signature_algorithm = serializers.CharField()
+    verification = VerificationSerializer()
+
+
+class RequestCreateApi(LicencesApi):
+    @extend_schema(operation_id="licences_request_create", summary=_("Ask a holder for a licence (requester)"),
+                   request=RequestInput, responses={201: RequestSerializer, **ERRORS})
+    def post(self, request):
+        data = self.parsed(RequestInput)
+        made = requests.licence_request_create(actor=self.actor, holder_identifier=data["holder"],
+                                               type_code=data["type"], purpose=data["purpose"])
+        return Response(RequestSerializer(made).data, status=status.HTTP_201_CREATED)
+
+
+class RequestDetailApi(LicencesApi):
+    @extend_schema(operation_id="licences_request_get", summary=_("A request's state (requester)"),
+                   responses={200: RequestSerializer, **ERRORS})
+    def get(self, request, public_id):
+        return Response(RequestSerializer(requests.licence_request_get(actor=self.actor, request_id=public_id)).data)
+
+
+class RequestLicenceApi(LicencesApi):
+    @extend_schema(operation_id="licences_request_licence", summary=_("The licence a holder shared (requester)"),
+                   responses={200: SharedLicenceSerializer, **ERRORS})
+    def get(self, request, public_id):
+        licence = requests.licence_request_read(actor=self.actor, request_id=public_id)
+        verification = services.licence_verify(actor=self.actor, public_id=licence.public_id)
+        return Response({"payload": services.licence_payload(licence),
+                         "signature": base64.b64encode(bytes(licence.signature)).decode(),
+                         "signature_algorithm": licence.signature_algorithm,
+                         "verification": VerificationSerializer(verification).data})

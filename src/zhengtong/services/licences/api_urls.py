@@ -7,6 +7,10 @@ from . import api
 urlpatterns = [
     path("licences/", api.WalletApi.as_view(), name="licences-api-mine"),
     path("licences/verify/", api.VerifyApi.as_view(), name="licences-api-verify"),
+    path("licences/requests/", api.RequestCreateApi.as_view(), name="licences-api-request-create"),
+    path("licences/requests/<uuid:public_id>/", api.RequestDetailApi.as_view(), name="licences-api-request"),
+    path("licences/requests/<uuid:public_id>/licence/", api.RequestLicenceApi.as_view(),
+         name="licences-api-request-licence"),
     path("licences/issued/", api.IssuedListApi.as_view(), name="licences-api-issued"),
     path("licences/<uuid:public_id>/", api.LicenceDetailApi.as_view(), name="licences-api-detail"),
     path("licences/<uuid:public_id>/show/", api.ShowTokenApi.as_view(), name="licences-api-show"),

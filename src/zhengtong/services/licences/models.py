@@ -118,3 +118,35 @@ class Licence(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class LicenceRequestState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("电子证照", "Awaiting your decision")
+    APPROVED = "approved", pgettext_lazy("电子证照", "Shared")
+    DECLINED = "declined", pgettext_lazy("电子证照", "Declined")
+    WITHDRAWN = "withdrawn", pgettext_lazy("电子证照", "Withdrawn by you")
+
+
+class LicenceRequest(models.Model):
+    """A requester's ask (DigiLocker's requester: a bank, an insurer, another platform — an API
+    client) for a holder's licence of one type, for a stated purpose. The holder decides: shares
+    one of their licences of that type for a limited time, or declines; they may withdraw a share."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    requester = models.ForeignKey("identity.ApiClient", on_delete=models.PROTECT, related_name="+")
+    # The account holding the identifier the requester named; None when no account does (the
+    # request then waits unseen and expires, so a requester learns nothing about who has one).
+    holder_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject_ref = models.CharField(max_length=100)  # whom the ledger entries concern (mydata finds them)
+    licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=500)
+    state = models.CharField(max_length=16, choices=LicenceRequestState.choices, default=LicenceRequestState.PENDING)
+    licence = models.ForeignKey(Licence, null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()  # the holder decides before; after, a pending request lapses
+    decided_at = models.DateTimeField(null=True, blank=True)
+    access_until = models.DateTimeField(null=True, blank=True)  # a share lasts until then
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["holder_user", "state"])]

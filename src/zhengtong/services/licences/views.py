@@ -1,4 +1,5 @@
-"""Pages of licences: the holder's wallet with 亮证 (a show code as a QR), the public verification
+"""Pages of licences: the holder's wallet with 亮证 (a show code as a QR) and the requesters' asks
+(share, decline, withdraw), the public verification
 page, and the issuing department's workspace (suspend, reinstate, revoke)."""
 
 import json
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from zhengtong.kernel.identity.decorators import staff_required
 from zhengtong.kernel.identity.public import AccountKind, actor_from_user
 
-from . import selectors, services
+from . import requests, selectors, services
 from .errors import LicenceError, LicenceNotFound
 from .forms import ReasonForm, VerifyForm
 from .pdf import MAX_PDF_BYTES
@@ -54,7 +55,43 @@ def _own_licence(request, public_id):
 @require_GET
 @holder_required
 def wallet(request):
-    return render(request, "licences/wallet.html", {"licences": selectors.licence_list_mine(actor=request.actor)})
+    licences = selectors.licence_list_mine(actor=request.actor)
+    asks = []
+    for ask in requests.licence_requests_mine(actor=request.actor):
+        state = requests.request_state(ask)
+        if state in ("expired", "ended"):
+            continue
+        choices = [licence for licence in licences if licence.type_id == ask.licence_type_id
+                   and licence.state == "active"] if state == "pending" else []
+        asks.append({"request": ask, "state": state, "choices": choices})
+    return render(request, "licences/wallet.html", {"licences": licences, "asks": asks})
+
+
+REQUEST_ACTIONS = {"share", "decline", "withdraw"}
+
+
+@require_POST
+@holder_required
+def request_decide(request, public_id, action):
+    """The holder shares a licence with a requester, declines, or withdraws a share."""
+    if action not in REQUEST_ACTIONS:
+        raise Http404
+    try:
+        if action == "share":
+            requests.licence_request_share(actor=request.actor, request_id=public_id,
+                                           licence_id=request.POST.get("licence", ""))
+            messages.success(request, _("The licence is shared. You can withdraw it here at any time."))
+        elif action == "decline":
+            requests.licence_request_decline(actor=request.actor, request_id=public_id)
+            messages.success(request, _("You declined the request."))
+        else:
+            requests.licence_request_withdraw(actor=request.actor, request_id=public_id)
+            messages.success(request, _("The share is withdrawn: the requester can no longer read the licence."))
+    except LicenceNotFound:
+        raise Http404 from None
+    except LicenceError as error:
+        messages.error(request, error.message)
+    return redirect("licences:wallet")
 
 
 @require_GET

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from .evidence import Evidence, EvidenceUnavailable, register_evidence_provider, service_platform_client
+from .expressions import RestrictedScriptEngine
 from .hooks import ApplicationFacts, HookVerdict, register_decision_hook, unregister_decision_hook
 from .models import Application, ApplicationState
 from .notices import notice_create
@@ -37,7 +38,7 @@ from .services import (
 
 __all__ = [
     "EVENT_CONCLUDED", "EVENT_CORRECTION_REQUESTED", "EVENT_RESUBMITTED", "EVENT_SUBMITTED", "ApplicationFacts",
-    "ApplicationHandling", "ApplicationRef", "ApplicationState", "Evidence", "EvidenceUnavailable", "HookVerdict", "application_answers_get",
+    "ApplicationHandling", "ApplicationRef", "ApplicationState", "Evidence", "RestrictedScriptEngine", "EvidenceUnavailable", "HookVerdict", "application_answers_get",
     "application_correct",
     "application_handling_get", "application_ref_get", "application_refs_get", "application_start_submitted",
     "application_submit",

@@ -1,0 +1,24 @@
+"""The loop kind of supervision items whose legal basis changed (立改废释): the owning department
+takes the case on ("accept", 2 working days), reviews the item (the "handle" step, SUPERVISION_ITEM_REVIEW_DAYS working days) and answers; the
+department that changed the law library checks the answer (verifier "assigning_department")."""
+
+from django.utils.translation import gettext_lazy as _
+
+from zhengtong.kernel.loops.public import LoopKindSpec
+
+from .conf import item_review_days
+
+KIND = "supervision_item_review"
+
+
+def item_review_kind() -> LoopKindSpec:
+    return LoopKindSpec(
+        code=KIND,
+        name=_("Supervision item review"),
+        step_days={"assign": 1, "accept": 2, "handle": item_review_days(), "verify": 5},
+        verifier="assigning_department",
+        escalate=True,
+        reopen_days=10,
+        description=_("An article founding a supervision item was amended or repealed: the owning department "
+                      "reviews the item."),
+    )

@@ -1,0 +1,242 @@
+"""互联网+监管: the law library, supervision items founded on its articles, the registers of
+inspectable entities and inspectors, and 双随机一公开 plans with their checkable draw."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
+
+from zhengtong.kernel.crypto.fields import EncryptedTextField
+
+
+class LawLevel(models.TextChoices):
+    LAW = "law", _("Law")  # 法律
+    ADMINISTRATIVE_REGULATION = "administrative_regulation", _("Administrative regulation")  # 行政法规
+    LOCAL_REGULATION = "local_regulation", _("Local regulation")  # 地方性法规
+    DEPARTMENTAL_RULE = "departmental_rule", _("Departmental rule")  # 部门规章
+
+
+class ProvisionState(models.TextChoices):
+    IN_FORCE = "in_force", _("In force")  # 现行有效
+    AMENDED = "amended", _("Amended")  # 已修改
+    REPEALED = "repealed", _("Repealed")  # 已废止
+
+
+class Law(models.Model):
+    """法律法规: a law, regulation or rule of the law library."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    issuing_authority = models.CharField(_("issuing authority"), max_length=200)
+    level = models.CharField(pgettext_lazy("law", "level"), max_length=32, choices=LawLevel.choices)
+    promulgated_on = models.DateField(_("promulgated on"))
+    effective_on = models.DateField(_("effective on"))
+    state = models.CharField(_("state"), max_length=16, choices=ProvisionState.choices,
+                             default=ProvisionState.IN_FORCE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [models.UniqueConstraint(fields=["title", "issuing_authority"], name="supervision_law_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Article(models.Model):
+    """法条: one article of a law; its text and state are the current version's (see ArticleVersion)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    law = models.ForeignKey(Law, on_delete=models.PROTECT, related_name="articles")
+    number = models.CharField(_("article number"), max_length=32)  # 第十二条
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField(pgettext_lazy("law article", "text"))
+    state = models.CharField(_("state"), max_length=16, choices=ProvisionState.choices,
+                             default=ProvisionState.IN_FORCE)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["law_id", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["law", "number"], name="supervision_article_unique")]
+
+    def __str__(self) -> str:
+        return f"《{self.law.title}》{self.number}"
+
+
+class ArticleVersion(models.Model):
+    """法条版本: every text an article has had; amending adds one and the older stay readable."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    text = models.TextField(pgettext_lazy("law article", "text"))
+    state = models.CharField(_("state"), max_length=16, choices=ProvisionState.choices)
+    change = models.CharField(max_length=16, default="enacted")  # enacted, amended, repealed, interpreted
+    note = models.TextField(blank=True, default="")
+    effective_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["article_id", "version"]
+        constraints = [models.UniqueConstraint(fields=["article", "version"], name="supervision_article_version")]
+
+
+class SupervisionItem(models.Model):
+    """监管事项目录: a catalogue item of supervision, founded on at least one article.
+
+    When an article it cites is amended or repealed (立改废释), the item is flagged and a
+    "supervision_item_review" loop opens for the owning department; the flag and the loop's
+    state are mirrored here until the loop closes.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(_("item code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    department_kind = models.CharField(_("department kind"), max_length=32)
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    articles = models.ManyToManyField(Article, related_name="items")
+    checklist = models.JSONField(_("check contents"), default=list)
+    is_key = models.BooleanField(_("key supervision item"), default=False)  # 重点监管: no ordinary cap
+    needs_review = models.BooleanField(default=False)
+    review_reason = models.TextField(blank=True, default="")
+    review_case_id = models.UUIDField(null=True, blank=True)
+    review_state = models.CharField(max_length=16, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class ImplementationItem(models.Model):
+    """监管事项实施清单: a catalogue item as one department at one division carries it out."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    item = models.ForeignKey(SupervisionItem, on_delete=models.PROTECT, related_name="implementations")
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["item_id", "division_id"]
+        constraints = [models.UniqueConstraint(fields=["item", "department"], name="supervision_impl_unique")]
+
+
+class InspectableEntity(models.Model):
+    """检查对象名录库: the compact register the draw reads, refreshed from the legal-person registry
+    and credit (one row per company; no personal data beyond the public legal representative)."""
+
+    uscc = models.CharField(max_length=18, unique=True)
+    registry_id = models.CharField(max_length=16, blank=True, default="")
+    name = models.CharField(max_length=200)
+    division_code = models.CharField(max_length=12, db_index=True)
+    legal_representative = models.CharField(max_length=64, blank=True, default="")
+    industry = models.CharField(max_length=32, blank=True, default="")  # a department kind, or blank
+    credit_class = models.CharField(max_length=1, default="B")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["uscc"]
+
+
+class Inspector(models.Model):
+    """执法检查人员名录库: a staff user with an enforcement certificate (执法证号)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=64)
+    certificate_no = models.CharField(_("enforcement certificate number"), max_length=32, unique=True)
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
+    conflicts = models.JSONField(_("declared conflicts"), default=list)  # USCCs, sorted
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["department_id", "certificate_no"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.certificate_no}）"
+
+
+class PlanState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    COMMITTED = "committed", _("Published, seed committed")
+    DRAWN = "drawn", _("Drawn")
+    REVEALED = "revealed", _("Seed revealed")
+
+
+class InspectionPlan(models.Model):
+    """双随机抽查计划: items (several departments' for a joint plan), a division, sampling ratios
+    per credit class and inspectors per inspection; its draw is committed, run once, revealed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    division = models.ForeignKey("org.Division", on_delete=models.PROTECT, related_name="+")
+    items = models.ManyToManyField(SupervisionItem, related_name="plans")
+    ratios = models.JSONField(default=dict)  # credit class → basis points (1% = 100)
+    inspectors_per_inspection = models.PositiveSmallIntegerField(default=2)
+    state = models.CharField(max_length=16, choices=PlanState.choices, default=PlanState.DRAFT)
+    # The commitment: SHA-256 of the seed, and digests of the frozen candidates and inspectors.
+    seed = EncryptedTextField(blank=True, default="")  # hex; shown only once revealed
+    commitment = models.CharField(max_length=64, blank=True, default="")
+    candidates = models.BinaryField(null=True, blank=True)  # zlib of the canonical candidate list
+    candidates_digest = models.CharField(max_length=64, blank=True, default="")
+    candidate_count = models.PositiveIntegerField(default=0)
+    inspectors_snapshot = models.JSONField(default=list, blank=True)
+    inspectors_digest = models.CharField(max_length=64, blank=True, default="")
+    result_digest = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    drawn_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(null=True, blank=True)
+    publish_due = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def ratio_percents(self) -> dict[str, str]:
+        """Credit class → the ratio in percent as written (basis points / 100, no trailing zeros)."""
+        return {k: f"{bp / 100:g}" for k, bp in sorted(self.ratios.items())}
+
+
+class InspectionResult(models.TextChoices):
+    NO_PROBLEM = "no_problem", _("No problem found")  # 未发现问题
+    RECTIFICATION = "rectification", _("Rectification ordered")  # 责令整改
+    PENALTY_CASE = "penalty_case", _("Penalty case filed")  # 立案查处
+
+
+class DrawnEntity(models.Model):
+    """抽中对象: one entity the draw selected, its inspectors (certificate numbers, in order) or
+    why none could be assigned, and the published result."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="drawn")
+    uscc = models.CharField(max_length=18)
+    name = models.CharField(max_length=200)
+    division_code = models.CharField(max_length=12)
+    credit_class = models.CharField(max_length=1)
+    inspectors = models.JSONField(default=list)
+    unassigned_reason = models.CharField(max_length=200, blank=True, default="")
+    assigned_by_hand = models.BooleanField(default=False)  # after the draw left it unassigned
+    result = models.CharField(max_length=16, choices=InspectionResult.choices, blank=True, default="")
+    result_on = models.DateField(null=True, blank=True)
+    result_note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["plan_id", "uscc"]
+        constraints = [models.UniqueConstraint(fields=["plan", "uscc"], name="supervision_drawn_unique")]

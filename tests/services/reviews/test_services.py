@@ -1,5 +1,6 @@
 """review_create and the bad-review loop: callback, rectification, the reviewer's rating, appeal."""
 
+import json
 from datetime import timedelta
 from unittest import mock
 
@@ -7,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from zhengtong.kernel.calendar.public import working_deadline
+from zhengtong.kernel.ledger.models import LedgerLeaf
 from zhengtong.kernel.loops.models import Case
 from zhengtong.kernel.loops.public import InvalidTransition, loop_kind_get
 from zhengtong.kernel.loops.services import china_today
@@ -66,6 +68,10 @@ def _nothing_changed():
     assert Case.objects.count() == 0
 
 
+def _refusals() -> list[tuple[str, dict]]:
+    return [(leaf.subject, json.loads(leaf.body)["payload"]) for leaf in LedgerLeaf.objects.filter(kind="review.refused")]
+
+
 @pytest.mark.parametrize("level", [0, 6, "x", None, True, 2.5, "3.0"])
 def test_a_level_outside_1_to_5_is_refused(people, application_make, level):
     application = application_make()
@@ -80,6 +86,8 @@ def test_someone_elses_application_is_refused(people, application_make):
     with pytest.raises(PermissionDenied, match="You can only review your own applications."):
         create(people, application, who="citizen_b", level=1)
     _nothing_changed()
+    # The attempt is in the ledger with its reason.
+    assert _refusals() == [(f"application:{application.public_id}", {"reason": "forbidden"})]
 
 
 def test_staff_cannot_review(people, application_make):
@@ -94,6 +102,7 @@ def test_a_draft_is_refused(people, application_make):
         create(people, application, level=1)
     assert error.value.messages == ["A draft cannot be reviewed: submit the application first."]
     _nothing_changed()
+    assert _refusals() == []  # a mistake, not an attempt at what one may not do
 
 
 def test_a_second_review_is_refused(people, application_make):
@@ -104,6 +113,7 @@ def test_a_second_review_is_refused(people, application_make):
     assert error.value.messages == ["You have already reviewed this application."]
     assert list(Review.objects.values_list("pk", "level")) == [(first.pk, 2)]
     assert Case.objects.count() == 1
+    assert _refusals() == [(f"application:{application.public_id}", {"reason": "duplicate"})]
 
 
 def test_unknown_channel_and_indicators_are_refused(people, application_make):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zhengtong.kernel.identity.public import Actor
+from zhengtong.kernel.ledger.public import ledger_append
 from zhengtong.kernel.loops import public as loops
 from zhengtong.services.applications.public import ApplicationState, application_handling_get, application_ref_get
 
@@ -62,9 +63,31 @@ def _mirror(review: Review, case: loops.CaseRef) -> None:
     review.loop_outcome = case.outcome
 
 
-@transaction.atomic
 def review_create(*, actor: Actor, application_id, level, channel: str, indicators=None, comment: str = "") -> Review:
-    """The applicant rates their application (one review per application and reviewer)."""
+    """The applicant rates their application (one review per application and reviewer).
+
+    A refused review of someone else's application, by staff or a second one of the same
+    application is entered in the ledger (kind "review.refused", with the reason's code), outside
+    the refused transaction so the entry stays."""
+    try:
+        return _review_create(actor=actor, application_id=application_id, level=level, channel=channel,
+                              indicators=indicators, comment=comment)
+    except (PermissionDenied, ValidationError) as error:
+        code = "forbidden" if isinstance(error, PermissionDenied) else getattr(error, "code", None)
+        if code in LOGGED_REFUSALS:
+            with transaction.atomic():
+                ledger_append(kind="review.refused", subject=f"application:{application_id}"[:200],
+                              actor=f"{actor.kind}:{actor.user_id or actor.api_client_id or ''}",
+                              payload={"reason": code})
+        raise
+
+
+# The refusals that say someone tried what they may not: entered in the ledger.
+LOGGED_REFUSALS = frozenset({"forbidden", "duplicate"})
+
+
+@transaction.atomic
+def _review_create(*, actor: Actor, application_id, level, channel: str, indicators=None, comment: str = "") -> Review:
     if actor.kind not in REVIEWER_KINDS or actor.user_id is None:
         raise PermissionDenied(_("Only the applicant can review an application."))
     ref = application_ref_get(application_id)

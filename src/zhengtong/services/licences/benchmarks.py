@@ -178,8 +178,12 @@ def measure(count: int) -> dict:
         pdf_verify.append(time.perf_counter() - started)
 
     with connection.cursor() as cursor:
-        cursor.execute("select sqlite_version()")
-        engine = f"SQLite {cursor.fetchone()[0]}"
+        if connection.vendor == "sqlite":
+            cursor.execute("select sqlite_version()")
+            engine = f"SQLite {cursor.fetchone()[0]}"
+        else:
+            cursor.execute("show server_version")
+            engine = f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
     return {"count": count, "engine": engine, "algorithm": key.algorithm, "issue_seconds": issue_seconds,
             "sign_seconds": sign_seconds, "verify_seconds": verify_seconds,
             "bare_verify_seconds": bare_verify_seconds, "pdf_samples": len(pdf_times),

@@ -101,3 +101,18 @@ def entities(db):
         credit_class_set(uscc(n), "D", reason="测试")
     services.entities_load(rows)
     return rows
+
+
+@pytest.fixture
+def drawn(people, item, inspectors, entities):
+    """A drawn plan of the market bureau's item and one drawn entity with its assigned inspectors."""
+    from zhengtong.supervision.supervision.models import DrawnEntity
+
+    plan = services.plan_create(actor=people.actor("sj_officer"), title="2026年食品经营者双随机抽查",
+                                item_ids=[item.public_id], division_code="330106",
+                                ratios={"A": 5, "B": 3, "C": 10, "D": 20}, inspectors_per_inspection=2)
+    services.plan_commit(actor=people.actor("sj_officer"), plan_id=plan.public_id)
+    services.plan_draw(actor=people.actor("sj_officer"), plan_id=plan.public_id)
+    entity = DrawnEntity.objects.filter(plan=plan).exclude(inspectors=[]).order_by("uscc").first()
+    return entity
+

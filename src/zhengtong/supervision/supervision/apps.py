@@ -11,8 +11,9 @@ class SupervisionConfig(AppConfig):
         from zhengtong.kernel.loops.public import register_loop_kind
 
         from .handlers import HANDLERS
-        from .loop_kinds import item_review_kind
+        from .loop_kinds import item_review_kind, rectification_kind
 
         register_loop_kind(item_review_kind())
+        register_loop_kind(rectification_kind())
         for name, func in HANDLERS.items():
             register_handler(name, func)

@@ -22,3 +22,22 @@ def item_review_kind() -> LoopKindSpec:
         description=_("An article founding a supervision item was amended or repealed: the owning department "
                       "reviews the item."),
     )
+
+
+RECTIFICATION_KIND = "supervision_rectification"
+RECTIFICATION_DAYS = 10
+
+
+def rectification_kind() -> LoopKindSpec:
+    """责令整改: an inspection ordered the entity to rectify. The entity cannot act in loops, so the
+    inspecting department holds the case until its re-check (复查), which closes it."""
+    return LoopKindSpec(
+        code=RECTIFICATION_KIND,
+        name=_("Rectification after an inspection"),
+        step_days={"assign": 1, "accept": 1, "handle": RECTIFICATION_DAYS, "verify": 5},
+        verifier="assigning_department",
+        escalate=True,
+        reopen_days=10,
+        description=_("An inspection ordered rectification: the inspecting department re-checks the entity "
+                      "by the due date."),
+    )

@@ -240,3 +240,88 @@ class DrawnEntity(models.Model):
     class Meta:
         ordering = ["plan_id", "uscc"]
         constraints = [models.UniqueConstraint(fields=["plan", "uscc"], name="supervision_drawn_unique")]
+
+
+class CheckVerdict(models.TextChoices):
+    CONFORMS = "conforms", _("Conforms")  # 符合
+    DOES_NOT = "does_not", _("Does not conform")  # 不符合
+    NOT_APPLICABLE = "not_applicable", _("Not applicable")  # 不适用
+
+
+class Inspection(models.Model):
+    """掌上执法: one on-site inspection of an entity, by the drawn entity of a plan or ad hoc:
+    the item's checklist answered, findings, photos, where, the inspectors' signatures and the
+    outcome (no problem, a rectification loop, or a penalty case)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    drawn = models.ForeignKey(DrawnEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(SupervisionItem, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    uscc = models.CharField(max_length=18, db_index=True)
+    name = models.CharField(max_length=200)
+    inspected_on = models.DateField()
+    checks = models.JSONField(default=list)  # [{"check", "verdict", "note"}]
+    findings = models.TextField(blank=True, default="")
+    photos = models.JSONField(default=list)  # storage names
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    signatures = models.JSONField(default=list)  # [{"certificate_no", "name", "signed_at"}]
+    outcome = models.CharField(max_length=16, choices=InspectionResult.choices)
+    rectification_due = models.DateField(null=True, blank=True)
+    rectification_case_id = models.UUIDField(null=True, blank=True)
+    recheck_note = models.TextField(blank=True, default="")
+    rechecked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class PenaltyState(models.TextChoices):
+    FILED = "filed", _("Filed")  # 立案
+    INVESTIGATING = "investigating", _("Under investigation")  # 调查取证
+    DECIDED = "decided", _("Decided")  # 处罚决定
+    ENFORCING = "enforcing", _("Being enforced")  # 执行
+    CLOSED = "closed", pgettext_lazy("penalty case", "Closed")  # 结案
+
+
+class PenaltyKind(models.TextChoices):
+    WARNING = "warning", _("Warning")  # 警告
+    FINE = "fine", _("Fine")  # 罚款
+    OTHER = "other", _("Other penalty")  # 其他
+
+
+class PenaltyCase(models.Model):
+    """行政处罚案件: filed (often from an inspection), investigated, decided on a legal basis in
+    force, enforced and closed; the decision is published (双公示) and goes to credit."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    inspection = models.ForeignKey(Inspection, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    uscc = models.CharField(max_length=18, db_index=True)
+    name = models.CharField(max_length=200)
+    state = models.CharField(max_length=16, choices=PenaltyState.choices, default=PenaltyState.FILED)
+    facts = models.TextField(blank=True, default="")
+    basis = models.ForeignKey(Article, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    basis_text = models.CharField(max_length=300, blank=True, default="")  # as it stood at the decision
+    penalty_kind = models.CharField(max_length=16, choices=PenaltyKind.choices, blank=True, default="")
+    fine_fen = models.BigIntegerField(default=0)
+    penalty_other = models.CharField(max_length=200, blank=True, default="")
+    serious = models.BooleanField(default=False)
+    decision_number = models.CharField(max_length=64, blank=True, default="")
+    decided_on = models.DateField(null=True, blank=True)
+    history = models.JSONField(default=list)  # [{"state", "at", "by", "note"}]
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def penalty_text(self) -> str:
+        if self.penalty_kind == PenaltyKind.FINE:
+            return f"{PenaltyKind.FINE.label} {self.fine_fen // 100}.{self.fine_fen % 100:02d} 元"
+        if self.penalty_kind == PenaltyKind.OTHER:
+            return self.penalty_other
+        return str(PenaltyKind(self.penalty_kind).label) if self.penalty_kind else ""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_cases
 
 app_name = "supervision"
 urlpatterns = [
@@ -18,6 +18,13 @@ urlpatterns = [
     path("plans/<uuid:public_id>/", views.plan_detail, name="plan-detail"),
     path("plans/<uuid:public_id>/<slug:action>/", views.plan_act, name="plan-act"),
     path("plans/<uuid:public_id>/entities/<str:uscc>/<slug:action>/", views.plan_entity_act, name="plan-entity-act"),
+    path("inspections/", views_cases.inspection_list, name="inspection-list"),
+    path("inspections/<uuid:public_id>/recheck/", views_cases.inspection_recheck, name="inspection-recheck"),
+    path("inspections/<uuid:public_id>/<str:uscc>/", views_cases.inspection_record, name="inspection-record"),
+    path("cases/", views_cases.case_list, name="case-list"),
+    path("cases/<uuid:public_id>/", views_cases.case_detail, name="case-detail"),
+    path("cases/<uuid:public_id>/<slug:action>/", views_cases.case_act, name="case-act"),
+    path("public/penalties/", views_cases.public_penalties, name="public-penalties"),
     path("public/", views.public_plan_list, name="public-list"),
     path("public/method/", views.method, name="method"),
     path("public/<uuid:public_id>/", views.public_plan_detail, name="public-detail"),

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhengtong.kernel.identity.decorators import staff_required
@@ -105,9 +106,10 @@ def plan_detail(request, public_id):
 
 
 PLAN_ACTIONS = {
-    "commit": (services.plan_commit, _("The plan is published and the seed committed.")),
-    "draw": (services.plan_draw, _("The draw has run.")),
-    "reveal": (services.plan_reveal, _("The seed is revealed.")),
+    # Lazy: translated when shown, in the request's language, not once at import.
+    "commit": (services.plan_commit, gettext_lazy("The plan is published and the seed committed.")),
+    "draw": (services.plan_draw, gettext_lazy("The draw has run.")),
+    "reveal": (services.plan_reveal, gettext_lazy("The seed is revealed.")),
 }
 
 

@@ -11,9 +11,10 @@ class SupervisionConfig(AppConfig):
         from zhengtong.kernel.loops.public import register_loop_kind
 
         from .handlers import HANDLERS
-        from .loop_kinds import item_review_kind, rectification_kind
+        from .loop_kinds import item_review_kind, rectification_kind, risk_clue_kind
 
         register_loop_kind(item_review_kind())
         register_loop_kind(rectification_kind())
+        register_loop_kind(risk_clue_kind())
         for name, func in HANDLERS.items():
             register_handler(name, func)

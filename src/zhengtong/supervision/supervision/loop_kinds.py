@@ -41,3 +41,23 @@ def rectification_kind() -> LoopKindSpec:
         description=_("An inspection ordered rectification: the inspecting department re-checks the entity "
                       "by the due date."),
     )
+
+
+RISK_CLUE_KIND = "supervision_risk_clue"
+
+
+def risk_clue_kind() -> LoopKindSpec:
+    """风险线索核查: a risk rule's clue dispatched to the responsible department, which verifies it
+    and gives feedback (核查反馈) within SUPERVISION_CLUE_FEEDBACK_DAYS working days; the feedback closes it."""
+    from .risk import clue_feedback_days
+
+    return LoopKindSpec(
+        code=RISK_CLUE_KIND,
+        name=_("Risk clue verification"),
+        step_days={"assign": 1, "accept": 1, "handle": clue_feedback_days(), "verify": 5},
+        verifier="assigning_department",
+        escalate=True,
+        reopen_days=10,
+        description=_("A risk-warning rule flagged an entity: the responsible department verifies the clue "
+                      "and gives feedback."),
+    )

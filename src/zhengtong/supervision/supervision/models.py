@@ -325,3 +325,78 @@ class PenaltyCase(models.Model):
         if self.penalty_kind == PenaltyKind.OTHER:
             return self.penalty_other
         return str(PenaltyKind(self.penalty_kind).label) if self.penalty_kind else ""
+
+
+# --- 风险预警 (risk warning) ----------------------------------------------------------------------
+
+
+class SignalKind(models.TextChoices):
+    ABNORMAL_OPERATION = "abnormal_operation", _("Abnormal operation")  # 经营异常
+    COMPLAINT = "complaint", _("Complaint or report")  # 投诉举报
+    TAX_ARREARS = "tax_arrears", _("Tax arrears")  # 欠税
+    PENALTY = "penalty", _("Administrative penalty")  # 行政处罚
+    CREDIT_GRADE = "credit_grade", _("Credit grade C or D")  # 信用等级
+
+
+class RiskSignal(models.Model):
+    """风险信号: one observation about an entity from shared data (a count or an amount)."""
+
+    uscc = models.CharField(max_length=18, db_index=True)
+    kind = models.CharField(max_length=32, choices=SignalKind.choices)
+    value = models.PositiveIntegerField(default=1)  # a count (complaints) or 1 for a fact
+    source = models.CharField(max_length=64)
+    observed_at = models.DateField()
+    loaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uscc", "kind", "observed_at"]
+
+
+class RiskRule(models.Model):
+    """预警规则: weights per signal kind, a threshold, and the department kind responsible."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    department_kind = models.CharField(max_length=32)
+    weights = models.JSONField(default=dict)  # signal kind → points per unit of value
+    threshold = models.PositiveIntegerField()
+    active = models.BooleanField(default=True)
+    legal_basis = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class ClueFeedback(models.TextChoices):
+    VERIFIED = "verified", pgettext_lazy("risk clue", "Verified")  # 属实
+    NOT_CONFIRMED = "not_confirmed", pgettext_lazy("risk clue", "Not confirmed")  # 不属实
+
+
+class RiskClue(models.Model):
+    """风险线索: an entity scoring at or over a rule's threshold; its loop runs to the department's
+    核查反馈 (feedback), which closes it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    rule = models.ForeignKey(RiskRule, on_delete=models.PROTECT, related_name="clues")
+    uscc = models.CharField(max_length=18, db_index=True)
+    name = models.CharField(max_length=200, blank=True, default="")
+    score = models.PositiveIntegerField()
+    reasons = models.JSONField(default=list)  # Chinese sentences, one per contributing signal kind
+    department = models.ForeignKey("org.Department", on_delete=models.PROTECT, related_name="+")
+    case_id = models.UUIDField(null=True, blank=True)
+    due_on = models.DateField()
+    open = models.BooleanField(default=True)
+    feedback = models.CharField(max_length=16, choices=ClueFeedback.choices, blank=True, default="")
+    feedback_note = models.TextField(blank=True, default="")
+    feedback_at = models.DateTimeField(null=True, blank=True)
+    fed_back_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["uscc", "rule"], condition=models.Q(open=True),
+                                               name="supervision_one_open_clue")]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views, views_cases
+from . import views, views_cases, views_risk
 
 app_name = "supervision"
 urlpatterns = [
@@ -30,4 +30,7 @@ urlpatterns = [
     path("public/<uuid:public_id>/", views.public_plan_detail, name="public-detail"),
     path("public/<uuid:public_id>/candidates.tsv", views.public_candidates, name="public-candidates"),
     path("public/<uuid:public_id>/verify/", views.public_verify, name="public-verify"),
+    path("risk/", views_risk.risk_list, name="risk-list"),
+    path("risk/<uuid:public_id>/", views_risk.risk_detail, name="risk-detail"),
+    path("risk/<uuid:public_id>/feedback/", views_risk.risk_feedback, name="risk-feedback"),
 ]

@@ -1,7 +1,8 @@
 """What other modules may use of 公共信用 (credit): grades, records filed from elsewhere, measures.
 
-    credit_classes(["91330106MA2XXXXXXX", "330106199101010078"])  # → {"91330106…": "A", "3301…": "B"}
-    credit_class_set("91330106MA2XXXXXXX", "D", reason="演示数据")
+    credit_classes(["91330106MA2B0R9X1L", "330106199101010078"])
+    # → {"91330106MA2B0R9X1L": "A", "330106199101010078": "B"}
+    credit_class_set("91330106MA2B0R9X1L", "D", reason="演示数据")
     credit_record_file(actor=None, subject_kind="company", identifier=uscc, name="某某公司",
                        category="penalty", title="…", legal_basis="《…》第…条", decided_on=date(…),
                        department_id=dept.id, serious=False, domain="work_safety")

@@ -1,6 +1,6 @@
 """What other modules may use of 互联网+监管: frozen rows, not ORM objects.
 
-    inspections_of("91330106MA2XXXXXXX")  # → [InspectionRef(plan title, drawn on, result, result_on)]
+    inspections_of("91330106MA2B0R9X1L")  # → [InspectionRef(plan title, drawn on, result, result_on)]
     entities_refresh(registry_ids=[...])  # the register's refresh (the command and handlers use it)
 """
 

@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
+from .api_errors import django_error_response
 from .authentication import ApiClientPrincipal
 from .models import AccountKind
 
-__all__ = ["AccountKind", "Actor", "actor_from_user"]
+__all__ = ["AccountKind", "Actor", "actor_from_user", "django_error_response"]
 
 
 @dataclass(frozen=True)

@@ -14,25 +14,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from zhengtong.kernel.identity.public import actor_from_user
+from zhengtong.kernel.identity.public import actor_from_user, django_error_response
 
 from . import selectors, services
 from .models import ReviewChannel
 
 
 def _error(exc: Exception) -> Response:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            fields = {name: [str(m) for e in errors for m in e.messages] for name, errors in exc.error_dict.items()}
-        else:
-            fields = {"__all__": [str(m) for m in exc.messages]}
-        first = next(iter(fields.values()))[0]
-        return Response({"code": "invalid", "detail": first, "fields": fields}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, PermissionDenied):
-        return Response({"code": "forbidden", "detail": str(exc) or str(_("You may not do this."))},
-                        status=status.HTTP_403_FORBIDDEN)
-    return Response({"code": "not_found", "detail": str(_("There is no such review."))},
-                    status=status.HTTP_404_NOT_FOUND)
+    return django_error_response(exc, not_found=_("There is no such review."))
 
 
 class StatisticsRowSerializer(serializers.Serializer):

@@ -6,29 +6,20 @@ eligibility check, logged under the company. Errors are {"code", "detail", "fiel
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from zhengtong.kernel.identity.public import actor_from_user
+from zhengtong.kernel.identity.public import actor_from_user, django_error_response
 
 from . import measures, selectors, services
 from .models import PenaltyDomain, RecordCategory, SubjectKind
 
 
 def _error(exc: Exception) -> Response:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            fields = {name: [str(m) for e in errors for m in e.messages] for name, errors in exc.error_dict.items()}
-        else:
-            fields = {"__all__": [str(m) for m in exc.messages]}
-        first = next(iter(fields.values()))[0]
-        return Response({"code": "invalid", "detail": first, "fields": fields}, status=status.HTTP_400_BAD_REQUEST)
-    return Response({"code": "forbidden", "detail": str(exc) or str(_("You may not do this."))},
-                    status=status.HTTP_403_FORBIDDEN)
+    return django_error_response(exc)
 
 
 class MeasureSerializer(serializers.Serializer):
